@@ -1,0 +1,169 @@
+package flow
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ratioflow/ratioflow/ratio"
+)
+
+// data is what the engine keeps about one flow between steps. It is stored
+// sealed (AES-GCM) as a whole in store.Record.Data, so the session JWT and
+// the user's phone and email never reach the store in the clear.
+type data struct {
+	// Given at the start or by the user.
+	WalletAddress string   `json:"walletAddress,omitempty"`
+	PhoneNumber   string   `json:"phoneNumber,omitempty"`
+	EmailAddress  string   `json:"emailAddress,omitempty"`
+	Profile       *profile `json:"profile,omitempty"`
+
+	// Learned from Ratio.
+	Challenge          string    `json:"challenge,omitempty"`
+	ChallengeExpiresAt time.Time `json:"challengeExpiresAt,omitzero"`
+	JWT                string    `json:"jwt,omitempty"`
+	Factors            []string  `json:"factors,omitempty"`
+	UserID             string    `json:"userId,omitempty"`
+	PhoneID            string    `json:"phoneId,omitempty"`
+	PhoneMask          string    `json:"phoneMask,omitempty"`
+	EmailID            string    `json:"emailId,omitempty"`
+	EmailMask          string    `json:"emailMask,omitempty"`
+	User               *userInfo `json:"user,omitempty"`
+	Wallets            []string  `json:"wallets,omitempty"`
+
+	// Pacing.
+	EnteredAt   time.Time `json:"enteredAt,omitzero"`
+	OTPAttempts int       `json:"otpAttempts,omitempty"`
+	LastSentAt  time.Time `json:"lastSentAt,omitzero"`
+	Backoffs    int       `json:"backoffs,omitempty"`
+	RetryAt     time.Time `json:"retryAt,omitzero"`
+	// UncertainSendAt is when a code send whose outcome is unknown was made
+	// (a 5xx, a timeout, a process that died): the code may still arrive,
+	// so no new one is sent before the cooldown passes.
+	UncertainSendAt time.Time `json:"uncertainSendAt,omitzero"`
+	// CreateUncertain marks a user creation whose answer was lost.
+	CreateUncertain bool `json:"createUncertain,omitempty"`
+
+	// The last step's result, for the view.
+	Last *lastStep `json:"last,omitempty"`
+}
+
+// profile is the sign-up data, validated at the start.
+type profile struct {
+	FirstName     string `json:"firstName"`
+	MiddleName    string `json:"middleName,omitempty"`
+	LastName      string `json:"lastName"`
+	Country       string `json:"country"`
+	AcceptedTerms bool   `json:"acceptedTerms"`
+}
+
+// userInfo is what the view shows of a signed-in or created user.
+type userInfo struct {
+	ID        string `json:"id"`
+	FirstName string `json:"firstName,omitempty"`
+	LastName  string `json:"lastName,omitempty"`
+	KYCStatus string `json:"kycStatus,omitempty"`
+}
+
+// lastStep records the outcome of the latest step.
+type lastStep struct {
+	Event   string `json:"event"`
+	Outcome string `json:"outcome"`
+	Status  int    `json:"status,omitempty"`
+	Code    string `json:"code,omitempty"`
+	// Message is ratioflow's own explanation, never Ratio's text (which is
+	// not ours to vouch for) and never a secret.
+	Message string `json:"message,omitempty"`
+}
+
+// Factor names, as Ratio's session claims call them.
+const (
+	factorWallet = "wallet"
+	factorSMS    = "sms"
+	factorEmail  = "email"
+)
+
+// addFactor records a factor: joined to the session's when the call carried
+// the JWT, else starting a new session.
+func (d *data) addFactor(f string, joined bool) {
+	if !joined {
+		d.Factors = nil
+	}
+	if !slices.Contains(d.Factors, f) {
+		d.Factors = append(d.Factors, f)
+		slices.Sort(d.Factors)
+	}
+}
+
+func (d *data) has(f string) bool { return slices.Contains(d.Factors, f) }
+
+// twoFactor reports whether the session's factors form a valid pair:
+// SMS+Email or SMS+Wallet. Email+Wallet never counts (seed 004).
+func (d *data) twoFactor() bool {
+	return d.has(factorSMS) && (d.has(factorEmail) || d.has(factorWallet))
+}
+
+func (d *data) jwt() ratio.Secret { return ratio.Secret(d.JWT) }
+
+// sent records a code sent at now: attempts start over.
+func (d *data) sent(now time.Time) {
+	d.LastSentAt, d.UncertainSendAt, d.OTPAttempts = now, time.Time{}, 0
+}
+
+// forget drops what an ended flow no longer needs, secrets first.
+func (d *data) forget() {
+	d.JWT, d.Challenge, d.ChallengeExpiresAt = "", "", time.Time{}
+	d.PhoneID, d.EmailID, d.RetryAt = "", "", time.Time{}
+}
+
+// sealer seals and opens flow data with AES-GCM. The flow ID is the
+// additional data, so a sealed blob cannot be moved to another flow.
+type sealer struct{ aead cipher.AEAD }
+
+const sealVersion = 1
+
+func newSealer(key []byte) (*sealer, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("seal key: want 16, 24 or 32 bytes, got %d", len(key))
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &sealer{aead: aead}, nil
+}
+
+func (s *sealer) seal(id string, d *data) ([]byte, error) {
+	plain, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode flow data: %w", err)
+	}
+	ns := s.aead.NonceSize()
+	out := make([]byte, 1+ns, 1+ns+len(plain)+s.aead.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1 : 1+ns]); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(out, out[1:1+ns], plain, []byte(id)), nil
+}
+
+func (s *sealer) open(id string, blob []byte) (*data, error) {
+	ns := s.aead.NonceSize()
+	if len(blob) < 1+ns || blob[0] != sealVersion {
+		return nil, ErrSealed
+	}
+	plain, err := s.aead.Open(nil, blob[1:1+ns], blob[1+ns:], []byte(id))
+	if err != nil {
+		return nil, ErrSealed
+	}
+	d := new(data)
+	if err := json.Unmarshal(plain, d); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSealed, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,276 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// Engine runs declared flows. It is safe for concurrent use, and any number
+// of engines (in one process or many) may share one store: every write is a
+// compare-and-swap on the flow's version.
+type Engine struct {
+	store  store.Store
+	ratio  ratio.API
+	sealer *sealer
+	flows  map[transitions.Kind]*compiled
+	policy Policy
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// Options are the engine's optional settings. The zero value is usable.
+type Options struct {
+	// Flows are the declared flows the engine runs; nil means transitions.All().
+	Flows []*transitions.Flow
+	// Policy sets deadlines, attempt limits and back-off; zero fields take
+	// DefaultPolicy's values.
+	Policy Policy
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one record per step (never a secret); nil means none.
+	Logger *slog.Logger
+}
+
+// New returns an engine that persists flows in st and calls Ratio through
+// api. sealKey (16, 24 or 32 bytes) seals every flow's data with AES-GCM
+// before it reaches the store. New validates the flows' tables and fails
+// on a bad key or a table that does not validate.
+func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, error) {
+	if st == nil || api == nil {
+		return nil, errors.New("flow: New needs a store and a Ratio API")
+	}
+	s, err := newSealer(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{store: st, ratio: api, sealer: s, flows: map[transitions.Kind]*compiled{},
+		policy: opts.Policy.withDefaults(), now: opts.Now, log: opts.Logger}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	flows := opts.Flows
+	if flows == nil {
+		flows = transitions.All()
+	}
+	for _, f := range flows {
+		if err := f.Validate(); err != nil {
+			return nil, err
+		}
+		e.flows[f.Kind] = compile(f)
+	}
+	return e, nil
+}
+
+// Policy returns the engine's effective policy.
+func (e *Engine) Policy() Policy { return e.policy }
+
+// Start creates a flow of the given kind for subject, checks the start
+// input (every field the flow's Start declares, with Ratio's rules) before
+// anything is sent, persists the flow and runs its automatic first steps
+// (for the link flow: ask Ratio for the wallet's challenge). Invalid input
+// is a *ratio.InputError and creates nothing.
+func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject string, in Input) (*View, error) {
+	c, ok := e.flows[kind]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownKind, kind, transitions.Kinds())
+	}
+	if subject == "" {
+		return nil, errors.New("flow: Start needs a subject")
+	}
+	d, err := startData(c.flow, &in)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	rec := &store.Record{
+		ID: newID(), Kind: string(kind), GraphVersion: c.version, State: c.flow.Initial,
+		Subject: subject, CreatedAt: now, UpdatedAt: now,
+	}
+	d.EnteredAt = now
+	rec.ExpiresAt = e.deadline(rec, d)
+	if rec.Data, err = e.sealer.seal(rec.ID, d); err != nil {
+		return nil, err
+	}
+	if err := e.store.Create(ctx, rec); err != nil {
+		return nil, fmt.Errorf("create flow: %w", err)
+	}
+	r := &run{e: e, c: c, rec: rec, d: d}
+	e.log.LogAttrs(ctx, slog.LevelInfo, "flow started", slog.String("flow", rec.ID), slog.String("kind", rec.Kind))
+	err = r.autos(ctx)
+	return r.view(), err
+}
+
+// startData checks a flow's start input and returns the initial data.
+func startData(f *transitions.Flow, in *Input) (*data, error) {
+	if err := in.checkFields("the start of a "+string(f.Kind)+" flow", f.Start); err != nil {
+		return nil, err
+	}
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	d := &data{WalletAddress: in.WalletAddress, PhoneNumber: in.PhoneNumber, EmailAddress: in.EmailAddress}
+	for _, fd := range f.Start {
+		if fd.Name == "firstName" {
+			if err := in.checkProfile(); err != nil {
+				return nil, err
+			}
+			d.Profile = &profile{FirstName: in.FirstName, MiddleName: in.MiddleName, LastName: in.LastName,
+				Country: in.Country, AcceptedTerms: true}
+		}
+	}
+	return d, nil
+}
+
+// Step fires event on the flow id of subject with the event's input. It
+// checks the input before any Ratio call, records the call it is about to
+// make, makes it, moves the flow along the edge of the call's outcome,
+// persists the new state with an audit entry, then runs the automatic
+// steps that follow. The returned view says what the user must do next.
+//
+// A Ratio failure that leaves the flow where it was (a wrong code, a 429, a
+// 5xx) is a *StepError returned with the view; one that moves it (409 on
+// the phone, a JWT expired) is not an error. Step returns ErrNotFound for
+// another subject's flow, a *NotPermittedError for an event the state does
+// not permit, a *ratio.InputError for bad input, ErrConcurrentStep when
+// another step won the race, a *WaitError when the step must wait, and
+// ErrExpired when the flow passed its deadline.
+func (e *Engine) Step(ctx context.Context, id, subject string, event transitions.Event, in Input) (*View, error) {
+	r, err := e.load(ctx, id, subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.prepare(ctx); err != nil {
+		return r.viewOrNil(), err
+	}
+	t, ok := r.c.flow.Find(r.rec.State, event)
+	if !ok || event == transitions.Expire {
+		return r.view(), r.notPermitted(event)
+	}
+	if err := r.checkInput(t, &in); err != nil {
+		return r.view(), err
+	}
+	if err := r.fire(ctx, t, &in); err != nil {
+		return r.view(), err
+	}
+	err = r.autos(ctx)
+	return r.view(), err
+}
+
+// Get returns the view of flow id of subject. A flow past its deadline is
+// moved to Expired first.
+func (e *Engine) Get(ctx context.Context, id, subject string) (*View, error) {
+	r, err := e.load(ctx, id, subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.expireIfDue(ctx); err != nil && !errors.Is(err, ErrExpired) {
+		return nil, err
+	}
+	return r.view(), nil
+}
+
+// Cancel moves flow id of subject to Canceled. It returns ErrEnded if the
+// flow already ended.
+func (e *Engine) Cancel(ctx context.Context, id, subject string) (*View, error) {
+	return e.Step(ctx, id, subject, transitions.Cancel, Input{})
+}
+
+// Resume brings flow id of subject up to date after an interruption: it
+// reconciles a Ratio call left pending by a process that died, expires the
+// flow if it is due, and runs the automatic steps its state calls for.
+// Any process may resume any flow.
+func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) {
+	r, err := e.load(ctx, id, subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.prepare(ctx); err != nil {
+		return r.viewOrNil(), err
+	}
+	err = r.autos(ctx)
+	return r.view(), err
+}
+
+// Sweep expires up to limit flows whose deadline passed and returns how
+// many it moved to Expired. Several sweepers may run at once, in one
+// process or many: the store hands each flow to one of them.
+func (e *Engine) Sweep(ctx context.Context, limit int) (int, error) {
+	recs, err := e.store.ClaimExpired(ctx, e.now(), limit, time.Minute)
+	if err != nil {
+		return 0, fmt.Errorf("claim expired flows: %w", err)
+	}
+	n := 0
+	for _, rec := range recs {
+		c, ok := e.flows[transitions.Kind(rec.Kind)]
+		if !ok {
+			continue
+		}
+		d, err := e.sealer.open(rec.ID, rec.Data)
+		if err != nil {
+			d = &data{} // expire it all the same; the view will be bare
+		}
+		r := &run{e: e, c: c, rec: rec, d: d}
+		if err := r.expireIfDue(ctx); errors.Is(err, ErrExpired) {
+			n++
+		} else if err != nil && !errors.Is(err, ErrConcurrentStep) {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// load reads a flow, checks its subject and graph version and opens its data.
+func (e *Engine) load(ctx context.Context, id, subject string) (*run, error) {
+	rec, err := e.store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Subject != subject) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load flow %s: %w", id, err)
+	}
+	c, ok := e.flows[transitions.Kind(rec.Kind)]
+	if !ok {
+		return nil, fmt.Errorf("flow %s: %w %q", id, ErrUnknownKind, rec.Kind)
+	}
+	if err := c.migrate(rec); err != nil {
+		return nil, fmt.Errorf("flow %s: %w", id, err)
+	}
+	d, err := e.sealer.open(rec.ID, rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", id, err)
+	}
+	return &run{e: e, c: c, rec: rec, d: d}, nil
+}
+
+// deadline is when a flow in its current state expires: the earlier of
+// the flow's time to live and the state's.
+func (e *Engine) deadline(rec *store.Record, d *data) time.Time {
+	end := rec.CreatedAt.Add(e.policy.FlowTTL)
+	if st := d.EnteredAt.Add(e.policy.StateTTL); st.Before(end) {
+		end = st
+	}
+	return end
+}
+
+// newID returns 128 random bits, hex encoded.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// isTerminal reports whether s ends a flow.
+func isTerminal(s states.State) bool { return s.Terminal() }

@@ -1,0 +1,194 @@
+// Package flowhttp exposes ratioflow's engine to a wallet app's frontend as
+// a JSON API, as an http.Handler a service mounts where it likes.
+//
+//	POST   /v1/flows                      {"kind":"link","walletAddress":"0x..."}  201 view
+//	GET    /v1/flows/{id}                                                          200 view
+//	POST   /v1/flows/{id}/events/{event}  the event's fields, {} for none          200 view
+//	DELETE /v1/flows/{id}                 cancel                                   200 view
+//
+// Every answer is the flow's view (flow.View): id, kind, state, version,
+// expiresAt, next (the events the user may send and their fields), the
+// challenge to sign, masks. Never a JWT or any other secret. Errors are RFC
+// 9457 problem+json documents with a stable "code" and, when there is one,
+// the flow's view. The caller's identity comes from a pluggable SubjectFunc;
+// a flow started by one subject is not found for every other. A POST
+// repeated with the same Idempotency-Key header returns the first answer
+// without doing the step again.
+package flowhttp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// SubjectFunc returns the identity of a request's caller, or an error if
+// the request carries none (answered 401).
+type SubjectFunc func(r *http.Request) (string, error)
+
+// ErrNoSubject is what HeaderSubject returns for a request without the header.
+var ErrNoSubject = errors.New("no subject")
+
+// HeaderSubject reads the subject from a request header, such as
+// X-Ratioflow-Subject set by an authenticating proxy in front of the API.
+func HeaderSubject(name string) SubjectFunc {
+	return func(r *http.Request) (string, error) {
+		s := strings.TrimSpace(r.Header.Get(name))
+		if s == "" {
+			return "", fmt.Errorf("%w: header %s is missing", ErrNoSubject, name)
+		}
+		return s, nil
+	}
+}
+
+// Handler serves the flow API.
+type Handler struct {
+	engine  *flow.Engine
+	subject SubjectFunc
+	// Idempotency keeps the first answer of each Idempotency-Key. New sets
+	// an in-memory store; services running several replicas set a shared one.
+	Idempotency IdempotencyStore
+	// Logger receives one record per failed request (never a secret); nil
+	// means none.
+	Logger *slog.Logger
+	mux    *http.ServeMux
+}
+
+// maxBody bounds request bodies.
+const maxBody = 64 << 10
+
+// New returns a handler serving e's flows to the callers subject identifies.
+func New(e *flow.Engine, subject SubjectFunc) *Handler {
+	h := &Handler{engine: e, subject: subject, Idempotency: NewMemoryIdempotency(0, 0), mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /v1/flows", h.idempotent(h.create))
+	h.mux.HandleFunc("GET /v1/flows/{id}", h.get)
+	h.mux.HandleFunc("POST /v1/flows/{id}/events/{event}", h.idempotent(h.step))
+	h.mux.HandleFunc("DELETE /v1/flows/{id}", h.cancel)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.problem(w, r, &problem{Status: http.StatusNotFound, Code: "no_route",
+			Detail: r.Method + " " + r.URL.Path + " is not part of the flow API"})
+	})
+	return h
+}
+
+// ServeHTTP routes a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.subject(r); err != nil {
+		h.problem(w, r, &problem{Status: http.StatusUnauthorized, Code: "unauthenticated",
+			Detail: "the request does not say who the caller is"})
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) who(r *http.Request) string {
+	s, _ := h.subject(r)
+	return s
+}
+
+// createRequest is the body of POST /v1/flows: the kind and the flow's
+// start fields.
+type createRequest struct {
+	Kind transitions.Kind `json:"kind"`
+	flow.Input
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	if req.Kind == "" {
+		h.problem(w, r, invalid("kind", "missing: one of "+kindList()))
+		return
+	}
+	if _, ok := transitions.Lookup(req.Kind); !ok {
+		h.problem(w, r, invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", req.Kind, kindList())))
+		return
+	}
+	v, err := h.engine.Start(r.Context(), req.Kind, h.who(r), req.Input)
+	if err != nil && v == nil {
+		h.fail(w, r, err, nil)
+		return
+	}
+	w.Header().Set("Location", "/v1/flows/"+v.ID)
+	if err != nil {
+		h.fail(w, r, err, v)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	v, err := h.engine.Get(r.Context(), r.PathValue("id"), h.who(r))
+	h.answer(w, r, v, err)
+}
+
+func (h *Handler) step(w http.ResponseWriter, r *http.Request) {
+	var in flow.Input
+	if !h.decode(w, r, &in) {
+		return
+	}
+	v, err := h.engine.Step(r.Context(), r.PathValue("id"), h.who(r), transitions.Event(r.PathValue("event")), in)
+	h.answer(w, r, v, err)
+}
+
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
+	v, err := h.engine.Cancel(r.Context(), r.PathValue("id"), h.who(r))
+	h.answer(w, r, v, err)
+}
+
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, v *flow.View, err error) {
+	if err != nil {
+		h.fail(w, r, err, v)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// decode reads a JSON body strictly: unknown fields and wrong types are
+// refused naming the field. An empty body is an empty object.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		h.problem(w, r, &problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+			Detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)})
+		return false
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		h.problem(w, r, badJSON(err))
+		return false
+	}
+	if dec.More() {
+		h.problem(w, r, &problem{Status: http.StatusBadRequest, Code: "invalid_json", Detail: "the body holds more than one JSON value"})
+		return false
+	}
+	return true
+}
+
+func kindList() string {
+	var ks []string
+	for _, k := range transitions.Kinds() {
+		ks = append(ks, string(k))
+	}
+	return strings.Join(ks, ", ")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

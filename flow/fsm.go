@@ -1,0 +1,98 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/looplab/fsm"
+
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// compiled is a declared flow prepared for the engine: its version and the
+// looplab event descriptions built from its table once.
+type compiled struct {
+	flow    *transitions.Flow
+	version string
+	events  fsm.Events
+}
+
+func compile(f *transitions.Flow) *compiled {
+	return &compiled{flow: f, version: f.Version(), events: fsmEvents(f)}
+}
+
+// fsmEvents turns a table into looplab events: one event per transition
+// and outcome, named "event/outcome", from each source to the edge's
+// destination (Stay edges become self-loops, grouped per source).
+func fsmEvents(f *transitions.Flow) fsm.Events {
+	var out fsm.Events
+	index := map[string]int{} // name and destination -> position in out
+	for _, t := range f.Transitions {
+		for _, e := range t.Edges {
+			name := fsmEvent(t.Event, e.Outcome)
+			for _, s := range t.From {
+				dst := string(e.Dest(s))
+				key := name + ">" + dst
+				if i, ok := index[key]; ok {
+					out[i].Src = append(out[i].Src, string(s))
+					continue
+				}
+				index[key] = len(out)
+				out = append(out, fsm.EventDesc{Name: name, Src: []string{string(s)}, Dst: dst})
+			}
+		}
+	}
+	return out
+}
+
+func fsmEvent(e transitions.Event, o transitions.Outcome) string { return string(e) + "/" + string(o) }
+
+// transit asks a fresh looplab FSM, built from the declared table in state
+// from, where event's outcome leads. The FSM is the authority on the
+// graph: a pair the table does not declare is an error. No callback does
+// I/O (the Ratio call is already made), and the context passed to looplab
+// is never cancelled: a cancelled context wedges a looplab FSM for good
+// (looplab/fsm#115).
+func (c *compiled) transit(ctx context.Context, from states.State, e transitions.Event, o transitions.Outcome) (states.State, error) {
+	m := fsm.NewFSM(string(from), c.events, nil)
+	err := m.Event(context.WithoutCancel(ctx), fsmEvent(e, o))
+	var same fsm.NoTransitionError
+	if err != nil && !errors.As(err, &same) {
+		return from, fmt.Errorf("flow %s: %s/%s from %s: %w", c.flow.Kind, e, o, from, err)
+	}
+	return states.State(m.Current()), nil
+}
+
+// migrate brings a record persisted under an earlier graph version to the
+// current one, if a migration is declared, or refuses it.
+func (c *compiled) migrate(rec *store.Record) error {
+	if rec.GraphVersion == c.version {
+		return nil
+	}
+	for _, m := range c.flow.Migrations {
+		if m.FromVersion != rec.GraphVersion {
+			continue
+		}
+		if to, ok := m.States[rec.State]; ok {
+			rec.State = to
+		}
+		if !rec.State.Terminal() && !stateIn(c.flow, rec.State) {
+			return fmt.Errorf("migration from %s leaves state %s, unknown to graph %s", rec.GraphVersion, rec.State, c.version)
+		}
+		rec.GraphVersion = c.version
+		return nil
+	}
+	return &GraphChangedError{Kind: c.flow.Kind, Stored: rec.GraphVersion, Current: c.version}
+}
+
+func stateIn(f *transitions.Flow, s states.State) bool {
+	for _, t := range f.States() {
+		if t == s {
+			return true
+		}
+	}
+	return false
+}

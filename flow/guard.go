@@ -1,0 +1,67 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// ErrRefused: a guard refused the step (for example, a factor pair Ratio
+// does not accept). The error is a *GuardError.
+var ErrRefused = errors.New("step refused by a guard")
+
+// GuardError names the guard that refused a step and why.
+type GuardError struct {
+	Guard  transitions.Guard
+	Reason string
+}
+
+func (e *GuardError) Error() string { return fmt.Sprintf("guard %s: %s", e.Guard, e.Reason) }
+
+// Unwrap returns ErrRefused.
+func (e *GuardError) Unwrap() error { return ErrRefused }
+
+// guard checks t's guards and the pacing of code sends; it returns the
+// first refusal.
+func (r *run) guard(t *transitions.Transition, now time.Time) error {
+	for _, g := range t.Guards {
+		switch g {
+		case transitions.GuardTwoFactor:
+			if !r.d.twoFactor() {
+				return &GuardError{Guard: g, Reason: fmt.Sprintf(
+					"the session's factors %v are not a valid pair: SMS+Email or SMS+Wallet (never Email+Wallet)", r.d.Factors)}
+			}
+		case transitions.GuardSMSFactor:
+			if !r.d.has(factorSMS) {
+				return &GuardError{Guard: g, Reason: "SMS must be one of the two factors"}
+			}
+		case transitions.GuardResendCooldown:
+			if wait := r.d.LastSentAt.Add(r.e.policy.ResendCooldown).Sub(now); wait > 0 {
+				return &WaitError{Event: t.Event, Reason: "a code was sent moments ago", RetryAfter: wait}
+			}
+		default:
+			return &GuardError{Guard: g, Reason: "unknown guard"}
+		}
+	}
+	if t.Call == transitions.CallSendSMS || t.Call == transitions.CallSendEmail {
+		if wait := r.d.UncertainSendAt.Add(r.e.policy.ResendCooldown).Sub(now); wait > 0 {
+			return &WaitError{Event: t.Event, Reason: "a code sent moments ago may still arrive", RetryAfter: wait}
+		}
+	}
+	return nil
+}
+
+// checkSignature verifies the wallet's signature of the challenge before
+// it is sent: a signature by another key, or over another text, is refused
+// here with the field named, and Ratio is not called.
+func (r *run) checkSignature(sig string) error {
+	if r.d.Challenge == "" || r.d.WalletAddress == "" {
+		return nil // nothing to check against; Ratio decides
+	}
+	return ratio.VerifySignature(common.HexToAddress(r.d.WalletAddress), r.d.Challenge, sig)
+}

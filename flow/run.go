@@ -1,0 +1,289 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// run is one flow loaded for a step: its record and opened data.
+type run struct {
+	e   *Engine
+	c   *compiled
+	rec *store.Record
+	d   *data
+}
+
+// maxAutos bounds the automatic steps run after one step, in case a table
+// ever chains them in a loop.
+const maxAutos = 16
+
+// writeTimeout bounds the write that records a call's outcome. That write
+// does not use the caller's context: once Ratio answered, its answer must
+// be kept even if the caller went away.
+const writeTimeout = 10 * time.Second
+
+func (r *run) view() *View { return r.e.view(r.c.flow, r.rec, r.d) }
+
+func (r *run) viewOrNil() *View {
+	if r == nil {
+		return nil
+	}
+	return r.view()
+}
+
+func (r *run) notPermitted(event transitions.Event) error {
+	if r.rec.State.Terminal() {
+		return fmt.Errorf("%w: %s is in terminal state %s", ErrEnded, r.rec.ID, r.rec.State)
+	}
+	var permitted []transitions.Event
+	for _, t := range r.c.flow.Permitted(r.rec.State) {
+		if t.Event != transitions.Expire {
+			permitted = append(permitted, t.Event)
+		}
+	}
+	return &NotPermittedError{State: r.rec.State, Event: event, Permitted: permitted}
+}
+
+// prepare makes the loaded flow ready for a step: expired if due,
+// otherwise with any call left pending by another process reconciled.
+func (r *run) prepare(ctx context.Context) error {
+	if err := r.expireIfDue(ctx); err != nil {
+		return err
+	}
+	if r.rec.Pending != nil {
+		return r.reconcile(ctx)
+	}
+	return nil
+}
+
+// checkInput refuses input the event does not take or that fails Ratio's
+// rules, before anything is sent.
+func (r *run) checkInput(t *transitions.Transition, in *Input) error {
+	fields := t.Input
+	if t.Auto {
+		fields = nil // an automatic step takes its input from the flow's data
+	}
+	if err := in.checkFields(string(t.Event), fields); err != nil {
+		return err
+	}
+	if err := in.normalize(); err != nil {
+		return err
+	}
+	if t.Call == transitions.CallAuthenticateWallet {
+		return r.checkSignature(in.Signature)
+	}
+	return nil
+}
+
+// autos runs the automatic transitions of the current state, one after the
+// other, until a state waits for the user.
+func (r *run) autos(ctx context.Context) error {
+	for range maxAutos {
+		if r.rec.State.Terminal() {
+			return nil
+		}
+		t, ok := r.c.flow.Auto(r.rec.State)
+		if !ok {
+			return nil
+		}
+		before := r.rec.State
+		if err := r.fire(ctx, t, &Input{}); err != nil {
+			return err
+		}
+		if r.rec.State == before {
+			return nil
+		}
+	}
+	return fmt.Errorf("flow %s: more than %d automatic steps in a row", r.rec.ID, maxAutos)
+}
+
+// expireIfDue moves a flow past its deadline to Expired and returns
+// ErrExpired; it returns nil for a flow not due.
+func (r *run) expireIfDue(ctx context.Context) error {
+	if r.rec.State.Terminal() || r.e.now().Before(r.rec.ExpiresAt) {
+		return nil
+	}
+	t, ok := r.c.flow.Find(r.rec.State, transitions.Expire)
+	if !ok {
+		return nil
+	}
+	r.rec.Pending = nil // a call still pending will never be reconciled now
+	if err := r.fire(ctx, t, &Input{}); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrExpired, r.rec.ID)
+}
+
+// fire runs transition t: guards, the Ratio call (recorded as pending
+// first), the edge of its outcome, and the write of the result with its
+// audit entry. It returns a *StepError when the outcome is a failure that
+// left the flow where it was.
+func (r *run) fire(ctx context.Context, t *transitions.Transition, in *Input) error {
+	res, err := r.attempt(ctx, t, in)
+	if err != nil {
+		return err
+	}
+	return r.finish(ctx, t, res)
+}
+
+// finish moves the flow along the edge of res's outcome and persists it.
+func (r *run) finish(ctx context.Context, t *transitions.Transition, res result) error {
+	from := r.rec.State
+	if res.outcome == transitions.InvalidOTP {
+		r.d.OTPAttempts++
+		if r.d.OTPAttempts >= r.e.policy.OTPAttempts {
+			res.outcome = transitions.AttemptsExhausted
+		}
+	}
+	edge, ok := t.Edge(res.outcome)
+	if !ok {
+		return fmt.Errorf("flow %s: %s declares no edge for outcome %s", r.c.flow.Kind, t.Event, res.outcome)
+	}
+	res.outcome = edge.Outcome // new_user falls back to ok where the table does not tell them apart
+	if res.message == "" && edge.To != transitions.Stay && edge.To.Terminal() && edge.Label != "" {
+		res.message = edge.Label
+	}
+	to, err := r.c.transit(ctx, from, t.Event, edge.Outcome)
+	if err != nil {
+		return err
+	}
+	r.record(t, res, from, to)
+	if err := r.write(ctx, t, res, from, to); err != nil {
+		return err
+	}
+	if to == from && failure(res.outcome) {
+		return r.stepError(t, res)
+	}
+	return nil
+}
+
+// attempt checks the guards and pacing of t, then makes its Ratio call, if
+// any, after recording it as pending.
+func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input) (result, error) {
+	now := r.e.now()
+	if g := r.guard(t, now); g != nil {
+		if e, _ := t.Edge(transitions.Refused); e.To == transitions.Stay {
+			return result{}, g // nothing to record: the flow stays and Ratio was not called
+		}
+		return result{outcome: transitions.Refused, message: g.Error()}, nil
+	}
+	if t.Call == transitions.NoCall {
+		return result{outcome: transitions.OK}, nil
+	}
+	if wait := r.d.RetryAt.Sub(now); wait > 0 {
+		return result{}, &WaitError{Event: t.Event, Reason: "Ratio asked to back off (429)", RetryAfter: wait}
+	}
+	if err := r.claim(ctx, t, now); err != nil {
+		return result{}, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.e.policy.PendingTimeout/2)
+	defer cancel()
+	started := time.Now()
+	res := r.e.call(callCtx, t, r.d, in, now)
+	res.duration = time.Since(started)
+	if ctx.Err() != nil {
+		// The caller went away during the call. Its outcome is unknown to
+		// us; the pending record stays for the next step to reconcile.
+		return result{}, ctx.Err()
+	}
+	return res, nil
+}
+
+// claim records the call t is about to make: a compare-and-swap write that
+// also makes this step the only one on the flow.
+func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Time) error {
+	r.rec.Pending = &store.PendingCall{Call: string(t.Call), Event: string(t.Event), Key: newID(), StartedAt: now}
+	if err := r.e.store.Update(ctx, r.rec); err != nil {
+		r.rec.Pending = nil
+		return storeErr(r.rec.ID, err)
+	}
+	return nil
+}
+
+// record updates the flow's data and record for the outcome just reached.
+func (r *run) record(t *transitions.Transition, res result, from, to states.State) {
+	now := r.e.now()
+	if res.apply != nil {
+		res.apply(r.d)
+	}
+	switch res.outcome {
+	case transitions.RateLimited:
+		r.d.Backoffs++
+		r.d.RetryAt = now.Add(r.e.policy.backoff(r.d.Backoffs, res.retryAfter))
+	case transitions.OK, transitions.NewUser:
+		r.d.Backoffs, r.d.RetryAt = 0, time.Time{}
+	}
+	r.d.Last = &lastStep{Event: string(t.Event), Outcome: string(res.outcome), Status: res.status,
+		Code: res.code, Message: res.message}
+	r.rec.State = to
+	r.rec.Pending = nil
+	if to != from {
+		r.d.EnteredAt = now
+	}
+	if to.Terminal() {
+		r.rec.EndedAt = now
+		r.d.forget()
+	}
+	r.rec.ExpiresAt = r.e.deadline(r.rec, r.d)
+}
+
+// write persists the step with its audit entry.
+func (r *run) write(ctx context.Context, t *transitions.Transition, res result, from, to states.State) error {
+	now := r.e.now()
+	entry := store.HistoryEntry{At: now, From: from, To: to, Event: string(t.Event), Outcome: string(res.outcome),
+		Call: string(t.Call), Status: res.status, Code: res.code, Duration: res.duration}
+	sealed, err := r.e.sealer.seal(r.rec.ID, r.d)
+	if err != nil {
+		return err
+	}
+	r.rec.Data = sealed
+	r.rec.UpdatedAt = now
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	if err := r.e.store.Update(wctx, r.rec, entry); err != nil {
+		return storeErr(r.rec.ID, err)
+	}
+	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
+		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),
+		slog.String("from", string(from)), slog.String("to", string(to)), slog.String("outcome", string(res.outcome)),
+		slog.Int("status", res.status), slog.String("code", res.code), slog.Duration("duration", res.duration))
+	return nil
+}
+
+func (r *run) stepError(t *transitions.Transition, res result) error {
+	se := &StepError{Event: t.Event, State: r.rec.State, Outcome: res.outcome, Status: res.status, Code: res.code,
+		Err: res.err}
+	if res.outcome == transitions.RateLimited {
+		se.RetryAfter = r.d.RetryAt.Sub(r.e.now())
+	}
+	if res.outcome == transitions.InvalidOTP {
+		se.AttemptsLeft = max(r.e.policy.OTPAttempts-r.d.OTPAttempts, 0)
+	}
+	if se.Err == nil {
+		se.Err = errors.New(res.message)
+	}
+	return se
+}
+
+// failure reports whether an outcome is a failed attempt.
+func failure(o transitions.Outcome) bool {
+	return o != transitions.OK && o != transitions.NewUser
+}
+
+// storeErr maps a store error to the engine's.
+func storeErr(id string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%w: flow %s changed under this step", ErrConcurrentStep, id)
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return fmt.Errorf("save flow %s: %w", id, err)
+}

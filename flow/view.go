@@ -1,0 +1,125 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// View is what a frontend sees of a flow after each step: where it is and
+// what the user must do next. It never holds a JWT, a one-time code or any
+// other secret.
+type View struct {
+	ID        string           `json:"id"`
+	Kind      transitions.Kind `json:"kind"`
+	State     states.State     `json:"state"`
+	Version   int64            `json:"version"`
+	Terminal  bool             `json:"terminal"`
+	CreatedAt time.Time        `json:"createdAt"`
+	ExpiresAt time.Time        `json:"expiresAt"`
+	Next      []Next           `json:"next"`
+	// Challenge is the text the wallet must sign (personal_sign), when the
+	// next event is sign.
+	Challenge          string     `json:"challenge,omitempty"`
+	ChallengeExpiresAt *time.Time `json:"challengeExpiresAt,omitempty"`
+	// WalletAddress is the wallet the flow is about.
+	WalletAddress string `json:"walletAddress,omitempty"`
+	// PhoneMask and EmailMask show where the codes went.
+	PhoneMask string `json:"phoneMask,omitempty"`
+	EmailMask string `json:"emailMask,omitempty"`
+	// AttemptsLeft counts the tries left for the code just sent.
+	AttemptsLeft *int `json:"attemptsLeft,omitempty"`
+	// RetryAt is when a rate-limited or cooled-down send may be tried again.
+	RetryAt *time.Time `json:"retryAt,omitempty"`
+	// Last is the outcome of the latest step.
+	Last *LastStep `json:"last,omitempty"`
+	// User is the signed-in or created user; Wallets their wallets.
+	User    *User    `json:"user,omitempty"`
+	Wallets []string `json:"wallets,omitempty"`
+	// NextFlow names the flow to run instead, when this one ended with a
+	// pointer to it (a sign-in with a wallet Ratio does not know: "link").
+	NextFlow transitions.Kind `json:"nextFlow,omitempty"`
+}
+
+// Next is an event the user (or the app) may send now, with the fields it
+// needs, named as Ratio names them.
+type Next struct {
+	Event  transitions.Event `json:"event"`
+	Fields []string          `json:"fields"`
+	// Auto marks a step the engine fires by itself; it is listed so that a
+	// step that failed transiently can be retried.
+	Auto bool `json:"auto,omitempty"`
+}
+
+// LastStep is the outcome of the latest step.
+type LastStep struct {
+	Event   transitions.Event   `json:"event"`
+	Outcome transitions.Outcome `json:"outcome"`
+	Status  int                 `json:"status,omitempty"`
+	Code    string              `json:"code,omitempty"`
+	Message string              `json:"message,omitempty"`
+}
+
+// User is what a view shows of a Ratio user.
+type User struct {
+	ID        string `json:"id"`
+	FirstName string `json:"firstName,omitempty"`
+	LastName  string `json:"lastName,omitempty"`
+	KYCStatus string `json:"kycStatus,omitempty"`
+}
+
+func (e *Engine) view(f *transitions.Flow, rec *store.Record, d *data) *View {
+	v := &View{
+		ID: rec.ID, Kind: f.Kind, State: rec.State, Version: rec.Version,
+		Terminal: rec.State.Terminal(), CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt,
+		Next: []Next{}, WalletAddress: d.WalletAddress,
+		PhoneMask: d.PhoneMask, EmailMask: d.EmailMask, Wallets: d.Wallets,
+	}
+	if !v.Terminal {
+		for _, t := range f.Permitted(rec.State) {
+			if t.Event == transitions.Expire {
+				continue
+			}
+			n := Next{Event: t.Event, Fields: []string{}, Auto: t.Auto}
+			if !t.Auto {
+				for _, in := range t.Input {
+					n.Fields = append(n.Fields, in.Name)
+				}
+			}
+			v.Next = append(v.Next, n)
+		}
+		if rec.State == states.ChallengeIssued && d.Challenge != "" {
+			v.Challenge = d.Challenge
+			v.ChallengeExpiresAt = timePtr(d.ChallengeExpiresAt)
+		}
+		if d.PhoneID != "" || d.EmailID != "" {
+			if _, otp := f.Find(rec.State, transitions.SubmitOTP); otp {
+				left := max(e.policy.OTPAttempts-d.OTPAttempts, 0)
+				v.AttemptsLeft = &left
+			}
+		}
+		if d.RetryAt.After(e.now()) {
+			v.RetryAt = timePtr(d.RetryAt)
+		}
+	}
+	if d.Last != nil {
+		v.Last = &LastStep{Event: transitions.Event(d.Last.Event), Outcome: transitions.Outcome(d.Last.Outcome),
+			Status: d.Last.Status, Code: d.Last.Code, Message: d.Last.Message}
+	}
+	if d.User != nil {
+		v.User = &User{ID: d.User.ID, FirstName: d.User.FirstName, LastName: d.User.LastName, KYCStatus: d.User.KYCStatus}
+	}
+	if rec.State == states.UnknownWallet {
+		v.NextFlow = transitions.KindLink
+	}
+	return v
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
