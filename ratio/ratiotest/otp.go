@@ -31,8 +31,9 @@ func checkPhone(number string) (string, error) {
 	if err == nil {
 		return e164, nil
 	}
-	if strings.HasPrefix(number, "+") {
-		if n, perr := phonenumbers.Parse(number, ""); perr == nil && phonenumbers.IsValidNumber(n) {
+	if rest, ok := strings.CutPrefix(number, "+"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		n, perr := phonenumbers.Parse(number, "")
+		if perr == nil && phonenumbers.IsValidNumber(n) && phonenumbers.GetRegionCodeForNumber(n) != "US" {
 			return "", fail(http.StatusBadRequest, ratio.CodeInvalidPhoneCountryCode, "%v", err)
 		}
 	}
