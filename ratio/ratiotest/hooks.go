@@ -108,7 +108,7 @@ func seedError(err error) error {
 func (h *Handler) LastOTP(to string) (string, bool) {
 	key := emailKey(to)
 	if strings.HasPrefix(to, "+") {
-		if e164, err := ratio.NormalizePhone(to); err == nil {
+		if e164, err := h.normalPhone(to); err == nil {
 			key = e164
 		}
 	}
