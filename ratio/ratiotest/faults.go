@@ -19,9 +19,9 @@ type fault struct {
 	retryAfter time.Duration
 }
 
-// apiError is the answer: INTERNAL for a 5xx, TOO_MANY_REQUESTS and
+// answer is the error answer: INTERNAL for a 5xx, TOO_MANY_REQUESTS and
 // Retry-After for a 429, INJECTED_FAULT for any other status.
-func (f fault) apiError() error {
+func (f fault) answer() error {
 	e := &apiError{status: f.status, code: "INJECTED_FAULT", msg: "sandbox: injected fault"}
 	switch {
 	case f.status == http.StatusTooManyRequests:

@@ -174,7 +174,7 @@ func (h *Handler) serve(c *call, latency time.Duration, f *fault) (int, string) 
 		err    error
 	)
 	if f != nil {
-		err = f.apiError()
+		err = f.answer()
 	} else if err = h.checkClient(c.r); err == nil {
 		status, v, err = endpoints[c.op](h, c)
 	}

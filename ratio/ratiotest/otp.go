@@ -158,7 +158,7 @@ func (h *Handler) sendSMS(c *call) (int, any, error) {
 	code := h.newCode()
 	var t *target
 	err = h.locked(func() error {
-		s, err := h.session(c, cl)
+		s, err := h.useOptional(c, cl)
 		if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func (h *Handler) sendEmail(c *call) (int, any, error) {
 	code := h.newCode()
 	var t *target
 	err = h.locked(func() error {
-		s, err := h.session(c, cl)
+		s, err := h.useOptional(c, cl)
 		if err != nil {
 			return err
 		}
@@ -244,7 +244,7 @@ func (h *Handler) authenticateOTP(c *call, r otpRules, id string, code ratio.Sec
 	}
 	var a authAnswer
 	err = h.locked(func() error {
-		prev, err := h.session(c, cl)
+		prev, err := h.useOptional(c, cl)
 		if err != nil {
 			return err
 		}

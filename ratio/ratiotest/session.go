@@ -66,9 +66,9 @@ func (h *Handler) use(c *call, cl *claims) (*session, error) {
 	return s, nil
 }
 
-// session returns the live session of an optional JWT (nil for none). The
+// useOptional returns the live session of an optional JWT (nil for none). The
 // caller holds h.mu.
-func (h *Handler) session(c *call, cl *claims) (*session, error) {
+func (h *Handler) useOptional(c *call, cl *claims) (*session, error) {
 	if cl == nil {
 		return nil, nil
 	}

@@ -70,7 +70,7 @@ func (h *Handler) startWallet(c *call) (int, any, error) {
 	}
 	text := h.newChallenge()
 	err = h.locked(func() error {
-		if _, err := h.session(c, cl); err != nil {
+		if _, err := h.useOptional(c, cl); err != nil {
 			return err
 		}
 		h.m.challenges[addr] = challenge{text: text, expires: c.now.Add(h.cfg.ChallengeLifetime)}
@@ -122,7 +122,7 @@ func (h *Handler) authenticateWallet(c *call) (int, any, error) {
 		if now.text != ch.text {
 			return fail(http.StatusUnauthorized, ratio.CodeInvalidSignature, "the challenge was superseded by a newer cryptoWallet:start")
 		}
-		prev, err := h.session(c, cl)
+		prev, err := h.useOptional(c, cl)
 		if err != nil {
 			return err
 		}
