@@ -78,6 +78,14 @@ type Client struct {
 	conf *config // resolved from the fields above by the first call
 }
 
+// String returns "ratio.Client(BASE URL)": printing a client with fmt or
+// slog must not show its secret, which fmt would otherwise print from the
+// unexported field.
+func (c *Client) String() string { return "ratio.Client(" + redactURL(c.baseURL) + ")" }
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
 // config is what the first call resolves from Client's fields.
 type config struct {
 	base                            string // no trailing slash
@@ -301,5 +309,6 @@ func redactURL(s string) string {
 	if err != nil {
 		return "[unparsable URL]"
 	}
-	return u.Scheme + "://" + u.Host + u.EscapedPath()
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
