@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -144,39 +145,12 @@ func endpointCases() []endpointCase {
 	}}
 }
 
-// setMeta returns want with its Meta set.
+// setMeta returns a copy of want, a pointer to a response, with its Meta set.
 func setMeta(want any, m ratio.Meta) any {
-	switch w := want.(type) {
-	case *ratio.StartWalletResponse:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.AuthResponse:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.AddWalletResponse:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.SendSMSResponse:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.SendEmailResponse:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.User:
-		c := *w
-		c.Meta = m
-		return &c
-	case *ratio.Wallets:
-		c := *w
-		c.Meta = m
-		return &c
-	}
-	panic("setMeta: unknown type")
+	v := reflect.New(reflect.TypeOf(want).Elem())
+	v.Elem().Set(reflect.ValueOf(want).Elem())
+	v.Elem().FieldByName("Meta").Set(reflect.ValueOf(m))
+	return v.Interface()
 }
 
 func TestClient_Endpoints_Success(t *testing.T) {

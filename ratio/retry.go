@@ -72,13 +72,13 @@ func DefaultRetryPolicy(ctx context.Context, o Outcome) (bool, error) {
 }
 
 // backoff returns the wait before retry number n (1 for the first):
-// exponential from min, capped at max, with "equal jitter" (a random
+// exponential from low, capped at high, with "equal jitter" (a random
 // point in the upper half) so that callers throttled together do not all
 // come back at once.
-func backoff(min, max time.Duration, n int) time.Duration {
-	d := max
-	if n >= 1 && min <= max>>(n-1) {
-		d = min << (n - 1)
+func backoff(low, high time.Duration, n int) time.Duration {
+	d := high
+	if n >= 1 && low <= high>>(n-1) {
+		d = low << (n - 1)
 	}
 	half := d / 2
 	return half + rand.N(d-half+1)

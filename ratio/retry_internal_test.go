@@ -7,7 +7,7 @@ import (
 )
 
 func TestBackoff_ExponentialWithJitterWithinBounds(t *testing.T) {
-	const min, max = 100 * time.Millisecond, time.Second
+	const low, high = 100 * time.Millisecond, time.Second
 	tests := []struct {
 		n        int
 		low, top time.Duration
@@ -21,14 +21,14 @@ func TestBackoff_ExponentialWithJitterWithinBounds(t *testing.T) {
 	for _, tt := range tests {
 		seen := map[time.Duration]bool{}
 		for range 200 {
-			got := backoff(min, max, tt.n)
+			got := backoff(low, high, tt.n)
 			if got < tt.low || got > tt.top {
-				t.Fatalf("backoff(%v, %v, %d) = %v, want within [%v, %v]", min, max, tt.n, got, tt.low, tt.top)
+				t.Fatalf("backoff(%v, %v, %d) = %v, want within [%v, %v]", low, high, tt.n, got, tt.low, tt.top)
 			}
 			seen[got] = true
 		}
 		if len(seen) < 2 {
-			t.Errorf("backoff(%v, %v, %d) always %v, want jitter", min, max, tt.n, seen)
+			t.Errorf("backoff(%v, %v, %d) always %v, want jitter", low, high, tt.n, seen)
 		}
 	}
 }
