@@ -45,8 +45,9 @@ const maxBody = 1 << 20
 type Client struct {
 	// HTTPClient sends the requests. The default has a 30 s timeout per
 	// attempt and follows no redirect (a redirect would carry the client
-	// secret elsewhere; the 3xx is returned as an *APIError instead). Each
-	// attempt's timeout is its own: use the context to bound a whole call.
+	// secret elsewhere; the 3xx is returned as an *APIError instead): give
+	// one you supply the same CheckRedirect. Each attempt's timeout is its
+	// own: use the context to bound a whole call.
 	HTTPClient *http.Client
 	// RetryMax is the most retries after the first request; 0 disables
 	// retrying.
@@ -63,9 +64,9 @@ type Client struct {
 	// DefaultRetryPolicy. Whatever it answers, the client never repeats a
 	// side effect that may have been applied.
 	RetryPolicy RetryPolicy
-	// Logger receives one record per request, answer and retry decision:
-	// operation, attempt, status, error code and wait, never a header,
-	// a body or a query string. Nil logs nothing.
+	// Logger receives a record of each request, answer, retry decision and
+	// outcome: operation, attempt, status, error code and wait, never a
+	// header, a body or a query string. Nil logs nothing.
 	Logger *slog.Logger
 	// UserAgent is sent as User-Agent.
 	UserAgent string

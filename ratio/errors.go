@@ -223,7 +223,11 @@ type TransportError struct {
 
 // Error returns "ratio: OP: CAUSE", noting the attempts and an unknown outcome.
 func (e *TransportError) Error() string {
-	s := "ratio: " + e.Op + ": " + e.Err.Error()
+	cause := "no answer"
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	s := "ratio: " + e.Op + ": " + cause
 	if e.Attempts > 1 {
 		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
 	}
