@@ -61,6 +61,12 @@ func newFake(tb testing.TB, h func(w http.ResponseWriter, r *http.Request, n int
 	tb.Helper()
 	f := &fakeRatio{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("ratio-client-id") != testClientID {
+			// Not this test's client: another process on the machine
+			// dialing a port it thought closed. Do not count it.
+			w.WriteHeader(http.StatusMisdirectedRequest)
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.reqs = append(f.reqs, recorded{r.Method, r.URL.EscapedPath(), r.Header.Clone(), body})

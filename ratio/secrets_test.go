@@ -75,7 +75,7 @@ func TestClient_NeverLeaksSecrets(t *testing.T) {
 		{"ambiguous", func(w http.ResponseWriter, _ *http.Request, _ int) { hangUp(w) }, sendSMSWithJWT, nil},
 		{"malformed", always(200, `{"sessionJwt":`), authSMSWithJWT, nil},
 		{"refused, password in base URL", nil, authSMSWithJWT, func(string) string {
-			return "http://ratio:" + basePassword + "@" + closedAddr(t) + "/"
+			return "http://ratio:" + basePassword + "@ratio.invalid/"
 		}},
 		{"local OTP check", nil, func(ctx context.Context, api ratio.API) error {
 			_, err := api.AuthenticateSMS(ctx, testJWT, ratio.AuthenticateSMSRequest{PhoneID: testPhoneID, OTP: testOTP + "9"})
@@ -84,7 +84,7 @@ func TestClient_NeverLeaksSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := "http://" + closedAddr(t)
+			url := "http://ratio.invalid"
 			if tt.handler != nil {
 				url = newFake(t, tt.handler).URL
 			}
@@ -92,6 +92,9 @@ func TestClient_NeverLeaksSecrets(t *testing.T) {
 				url = tt.base(url)
 			}
 			c, logs := newTestClient(url)
+			if tt.handler == nil {
+				c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: refusingDialer(t, -1)}}
+			}
 			c.RetryMax = 1
 			err := tt.call(context.Background(), c)
 			if err != nil {

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,28 +19,45 @@ import (
 // cancellation. A side effect is retried only when its request provably
 // never left.
 
-// closedAddr returns an address nothing listens on.
-func closedAddr(t *testing.T) string {
+// deadSocket returns the path of a Unix socket nobody listens on any
+// more: dialing it is refused. (A closed TCP port is not safe for this:
+// another test process on the machine may bind it meanwhile.)
+func deadSocket(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	path := filepath.Join(t.TempDir(), "ratio.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
+	l.SetUnlinkOnClose(false)
 	l.Close()
-	return addr
+	return path
+}
+
+// refusingDialer returns a DialContext whose first n dials are refused;
+// later ones (if n >= 0) open the address asked for.
+func refusingDialer(t *testing.T, n int32) func(context.Context, string, string) (net.Conn, error) {
+	dead := deadSocket(t)
+	var dials atomic.Int32
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if n < 0 || dials.Add(1) <= n {
+			return (&net.Dialer{}).DialContext(ctx, "unix", dead)
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 }
 
 // A refused connection never carried the request: retrying it cannot
 // send a second SMS, so the client retries it and the error is not
 // ambiguous.
 func TestClient_SendSMS_ConnectionRefusedIsNotAmbiguous(t *testing.T) {
-	c, _ := newTestClient("http://" + closedAddr(t))
+	c, _ := newTestClient("http://ratio.invalid")
+	c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: refusingDialer(t, -1)}}
 	c.RetryMax = 2
 	err := sendSMS(context.Background(), c)
 	var te *ratio.TransportError
-	if !errors.As(err, &te) || te.Attempts != 3 {
-		t.Fatalf("SendSMS() = %v, want a *TransportError after 3 attempts", err)
+	if !errors.As(err, &te) || te.Attempts != 3 || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("SendSMS() = %v, want a refused *TransportError after 3 attempts", err)
 	}
 	if !errors.Is(err, ratio.ErrTransient) || errors.Is(err, ratio.ErrAmbiguous) {
 		t.Errorf("SendSMS() = %v, want ErrTransient and not ErrAmbiguous", err)
@@ -47,17 +66,8 @@ func TestClient_SendSMS_ConnectionRefusedIsNotAmbiguous(t *testing.T) {
 
 func TestClient_SendSMS_RetriesRefusedConnectionThenSucceeds(t *testing.T) {
 	f := newFake(t, always(200, `{"phoneId":"`+testPhoneID+`"}`))
-	refused := closedAddr(t)
-	var dials atomic.Int32
 	c, _ := newTestClient(f.URL)
-	c.HTTPClient = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if dials.Add(1) <= 2 {
-				addr = refused // the first two dials fail as a refused connection
-			}
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		},
-	}}
+	c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: refusingDialer(t, 2)}}
 	got, err := c.SendSMS(context.Background(), "", ratio.SendSMSRequest{PhoneNumber: testPhone})
 	if err != nil || got.Attempts != 3 {
 		t.Fatalf("SendSMS() = %+v, %v, want success after 3 attempts", got, err)
