@@ -149,7 +149,7 @@ func TestClient_Timeouts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, stall(tt.answer))
 			c, _ := newTestClient(f.URL)
-			c.HTTPClient = &http.Client{Timeout: 200 * time.Millisecond}
+			c.HTTPClient = &http.Client{Timeout: 400 * time.Millisecond} // per attempt
 			err := tt.call(context.Background(), c)
 			if got := errors.Is(err, ratio.ErrAmbiguous); got != tt.wantAmbiguous {
 				t.Errorf("call = %v, ErrAmbiguous %v, want %v", err, got, tt.wantAmbiguous)
