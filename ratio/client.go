@@ -101,8 +101,9 @@ type config struct {
 
 // NewClient returns a client of the Ratio API at baseURL (e.g.
 // "https://api.ratio.me" or "https://api.sandbox.ratio.me") that
-// identifies itself with clientID and clientSecret. It never fails: an
-// unusable baseURL is reported by every call.
+// identifies itself with clientID and clientSecret (sent as the
+// ratio-client-id and ratio-client-secret headers; an empty one is not
+// sent). It never fails: an unusable baseURL is reported by every call.
 func NewClient(baseURL, clientID string, clientSecret Secret) *Client {
 	return &Client{
 		HTTPClient:    newHTTPClient(),
