@@ -7,8 +7,12 @@
 // back-off and jitter (honouring Retry-After up to a cap), a transient
 // failure of a read or an authentication is retried, but an SMS or email
 // send, an addToUser or a user creation that fails ambiguously (timeout,
-// 5xx) is returned to the caller as ErrAmbiguous, because the SMS may
-// already be on its way.
+// reset connection, 5xx) is returned to the caller as ErrAmbiguous after
+// its one request, because the SMS may already be on its way. Only a
+// request that provably never left (the connection could not be opened)
+// is retried for those too.
+//
+// Client implements API, the interface the engine depends on.
 //
 // Errors are typed: Ratio's error body becomes an *APIError, matched with
 // errors.Is against sentinels such as ErrPhoneConflict (409

@@ -85,7 +85,8 @@ var (
 	ErrInvalidSignature = errors.New("invalid wallet signature")
 	// ErrMFARequired: the session JWT lacks a second factor (MFA_REQUIRED).
 	ErrMFARequired = errors.New("multi-factor authentication required")
-	// ErrUnauthorized: any 401 or 403 that is not an invalid OTP or signature.
+	// ErrUnauthorized: any 401 or 403 that is not an invalid OTP or
+	// signature, and any EXPIRED_AUTHORIZATION.
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrExpiredJWT: the session JWT expired (EXPIRED_AUTHORIZATION). It also
 	// matches ErrUnauthorized.
@@ -95,7 +96,8 @@ var (
 	ErrInvalidInput = errors.New("invalid input")
 	// ErrNotFound: 404.
 	ErrNotFound = errors.New("not found")
-	// ErrTransient: a 5xx or a network failure: trying again later may work.
+	// ErrTransient: a 5xx, or a call that got no usable answer
+	// (*TransportError): trying again later may work.
 	ErrTransient = errors.New("transient failure")
 	// ErrAmbiguous: a call with a side effect failed in a way that does not
 	// say whether Ratio applied it (timeout, connection lost, 5xx). The
@@ -153,16 +155,16 @@ func (e *APIError) Is(target error) bool {
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
 	case ErrInvalidOTP:
-		return e.Status == http.StatusUnauthorized && (e.Code == CodeInvalidOTP || e.Code == "")
+		return e.invalidOTP()
 	case ErrInvalidSignature:
-		return (e.Status == http.StatusUnauthorized || e.Status == http.StatusBadRequest) && e.Code == CodeInvalidSignature
+		return e.invalidSignature()
 	case ErrMFARequired:
 		return e.Code == CodeMFARequired
 	case ErrExpiredJWT:
 		return e.Code == CodeExpiredAuthorization
 	case ErrUnauthorized:
-		return (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) &&
-			e.Code != CodeInvalidOTP && e.Code != CodeInvalidSignature
+		return (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
+			e.Code == CodeExpiredAuthorization) && !e.invalidOTP() && !e.invalidSignature()
 	case ErrInvalidInput:
 		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity
 	case ErrNotFound:
@@ -173,6 +175,76 @@ func (e *APIError) Is(target error) bool {
 		return e.SideEffect && e.Status >= 500
 	}
 	return false
+}
+
+// invalidOTP reports a wrong or expired one-time code: a 401 with code
+// INVALID_OTP, or a 401 without a code from an OTP authenticate, which is
+// all Ratio documents ("401 Invalid OTP"; the code string is a GUESS). A
+// 401 without a code from any other operation is not an OTP problem.
+func (e *APIError) invalidOTP() bool {
+	if e.Status != http.StatusUnauthorized {
+		return false
+	}
+	return e.Code == CodeInvalidOTP ||
+		e.Code == "" && (e.Op == OpAuthenticateSMS.Route() || e.Op == OpAuthenticateEmail.Route())
+}
+
+// invalidSignature reports a refused wallet signature: a 400 or 401 with
+// code INVALID_SIGNATURE, or a 401 without a code from
+// cryptoWallet:authenticate (GUESS: Ratio documents no status for a wrong
+// signature).
+func (e *APIError) invalidSignature() bool {
+	switch {
+	case e.Code == CodeInvalidSignature:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusBadRequest
+	case e.Code == "":
+		return e.Status == http.StatusUnauthorized && e.Op == OpAuthenticateWallet.Route()
+	}
+	return false
+}
+
+// TransportError is a call that got no usable answer from Ratio: the
+// connection could not be made or broke, the attempt timed out, the call
+// was cancelled, or the answer could not be read or decoded. Err is the
+// cause (it matches context.Canceled or context.DeadlineExceeded when the
+// caller's context ended); any URL in it carries no query string or user
+// information.
+type TransportError struct {
+	// Op is the operation, e.g. "POST /v1/auth/otp/sms:send".
+	Op string
+	// Attempts is how many requests were made.
+	Attempts int
+	// Ambiguous reports that the operation has a side effect and a request
+	// may have reached Ratio, so it may have been applied. A request that
+	// provably never left (no connection was made) is not ambiguous.
+	Ambiguous bool
+	Err       error
+}
+
+// Error returns "ratio: OP: CAUSE", noting the attempts and an unknown outcome.
+func (e *TransportError) Error() string {
+	cause := "no answer"
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	s := "ratio: " + e.Op + ": " + cause
+	if e.Attempts > 1 {
+		s += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	if e.Ambiguous {
+		s += " (outcome unknown: the request may have been applied)"
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrTransient, which every TransportError
+// matches (trying again may work, also after a cancellation), or
+// ErrAmbiguous when Ambiguous.
+func (e *TransportError) Is(target error) bool {
+	return target == ErrTransient || target == ErrAmbiguous && e.Ambiguous
 }
 
 // InputError is a value that failed a local input check, before anything

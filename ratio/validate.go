@@ -2,6 +2,7 @@ package ratio
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -64,7 +65,10 @@ func ParseSignature(s string) ([]byte, error) {
 	if s == "" {
 		return nil, inputErr(FieldSignature, "missing")
 	}
-	h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	h := s
+	if strings.HasPrefix(h, "0x") || strings.HasPrefix(h, "0X") {
+		h = h[2:]
+	}
 	if len(h) != 2*crypto.SignatureLength {
 		return nil, inputErr(FieldSignature, "must be 65 bytes (130 hex digits), got %d digits", len(h))
 	}
@@ -121,7 +125,7 @@ func NormalizePhone(s string) (string, error) {
 		if place, err := phonenumbers.GetGeocodingForNumber(num, "en"); err == nil && place != "" {
 			where = fmt.Sprintf("%s (%s)", region, place)
 		}
-		return "", inputErr(FieldPhoneNumber, "is a %s number; Ratio accepts only US phone numbers", where)
+		return "", inputErr(FieldPhoneNumber, "is a %s number, not a US number: Ratio accepts only US phone numbers", where)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
@@ -218,18 +222,28 @@ func CheckCreateUser(r CreateUserRequest) error {
 		return err
 	}
 	if err := CheckEmail(r.Email); err != nil {
-		return &InputError{Field: "email", Reason: err.(*InputError).Reason}
+		return renameField(err, "email")
 	}
 	if err := CheckCountry(r.Country); err != nil {
 		return err
 	}
 	if _, err := NormalizePhone(r.Phone); err != nil {
-		return &InputError{Field: "phone", Reason: err.(*InputError).Reason}
+		return renameField(err, "phone")
 	}
 	if !r.AcceptedTerms {
 		return inputErr(FieldAcceptedTerms, "must be true: the user must tick \"I agree to the Ratio terms of use.\"")
 	}
 	return nil
+}
+
+// renameField returns err's *InputError under another field name: the
+// create-user body calls the email and phone "email" and "phone".
+func renameField(err error, field string) error {
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	return &InputError{Field: field, Reason: ie.Reason}
 }
 
 func isISO3166(code string) bool {
