@@ -24,3 +24,5 @@
 //
 //	npm ci --prefix visualize/mermaidcheck
 package visualize
+
+//go:generate go run ./internal/gendocs
