@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,7 +108,7 @@ func WriteFiles(dir string, files map[string]string) error {
 func CheckDocs(dir string) error {
 	docs := Docs()
 	var errs []error
-	for _, name := range sortedNames(docs) {
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
 		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -206,13 +207,4 @@ func wrap(text string, width int) string {
 		n += len(w)
 	}
 	return b.String()
-}
-
-func sortedNames(m map[string]string) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
 }
