@@ -2,20 +2,20 @@ package visualize
 
 import "strings"
 
-// label escapes free text for a Mermaid label, message or note: a newline
-// would end the statement, ";" separates statements and "#" starts an
-// entity code, so they become a space and Mermaid's entity codes. The
+// escape makes free text safe in a Mermaid label, message or note: a
+// newline would end the statement, ";" separates statements and "#" starts
+// an entity code, so they become a space and Mermaid's entity codes. The
 // replacement is one pass, so the ";" of "#35;" is left alone.
-var label = strings.NewReplacer(
+var escape = strings.NewReplacer(
 	"\r\n", " ", "\n", " ", "\r", " ",
 	"#", "#35;", ";", "#59;",
 ).Replace
 
+// dotEscape escapes a Graphviz quoted string's content.
+var dotEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+
 // dotQuote returns s as a Graphviz quoted string.
-func dotQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
-	return `"` + r.Replace(s) + `"`
-}
+func dotQuote(s string) string { return `"` + dotEscape.Replace(s) + `"` }
 
 // lines accumulates the statements of a diagram, indented.
 type lines struct {
