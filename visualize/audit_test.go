@@ -1,0 +1,88 @@
+package visualize_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ratioflow/ratioflow/transitions"
+	"github.com/ratioflow/ratioflow/visualize"
+)
+
+func TestAuditState_HighlightsThePath(t *testing.T) {
+	f, rec, history := auditFixture()
+	got := visualize.AuditState(f, rec, history)
+	for _, want := range []string{
+		"WalletAuthed --> PhoneConflict: (3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE\n",
+		"PhoneConflict --> PhoneConflict: (4) 09:30:52 ⚠ confirm_phone: 429 back off\n",
+		"SmsFirstSent --> SmsFirstSent: (6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left\n",
+		// The 429 left the merged arrow of the other ways to stay.
+		"PhoneConflict --> PhoneConflict: ⚠ confirm_phone: 409 conflict / wrong OTP / JWT expired / 400 invalid input / 5xx or timeout\n",
+		"EmailVerified --> Linked: (10) 09:32:57 add_wallet (auto)\n",
+		"class Linked current\n",
+		"started 2026-11-21 09:30:00 UTC\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("AuditState lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestAuditState_RepeatedStepsAndStepsOffTheGraph(t *testing.T) {
+	got := visualize.AuditState(runningFixture())
+	for _, want := range []string{
+		"PhoneConflict --> PhoneConflict: (4) 09:30:52, (5) 09:31:02 ⚠ confirm_phone: 429 back off\n",
+		"PhoneConflict --> SmsVerified: (6) 09:31:07 skip_sms: ok (not in this graph)\n",
+		"in SmsVerified, expires at 10:00:00\n",
+		"started on graph sha256:0123456789abcdef, drawn on " + transitions.Link.Version() + "\n",
+		"class SmsVerified current\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("AuditState lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestAuditSequence(t *testing.T) {
+	f, rec, history := auditFixture()
+	got := statements(visualize.AuditSequence(f, rec, history))
+	text := strings.Join(got, "\n") + "\n"
+	for _, want := range []string{
+		"Note over User,Ratio: (3) 09:30:44 submit_phone from WalletAuthed to PhoneConflict: conflict (otp/sms:send 409 ALREADY_EXISTS_PHONE in 310ms)\n" +
+			"User->>-Wallet: Submit Phone Number\nWallet->>Ratio: Send SMS OTP with JWT\nRatio->>Wallet: Return 409\n",
+		// The 429 draws its request, and Ratio's activation ends with the step.
+		"stayed: rate_limited (otp/sms:send 429 in 95ms)\nWallet->>+Ratio: Send SMS OTP without JWT\ndeactivate Ratio\n",
+		// After the wrong OTP the retry deactivates User and Wallet again.
+		"Wallet->>-Ratio: Authenticate OTP without JWT\nactivate User\nactivate Wallet\n",
+		"Note over User,Ratio: ended in Linked at 09:32:57\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("AuditSequence lacks\n%s\nin\n%s", want, text)
+		}
+	}
+	if !strings.Contains(text, "\nparticipant User\nparticipant Wallet\nparticipant Ratio\n") {
+		t.Errorf("AuditSequence does not declare User, Wallet and Ratio in that order:\n%s", text)
+	}
+}
+
+func TestAuditSequence_StepsOffTheGraphGetANote(t *testing.T) {
+	text := visualize.AuditSequence(runningFixture())
+	want := "    Note over User,Ratio: (6) 09:31:07 skip_sms from PhoneConflict to SmsVerified: ok\n" +
+		"    Note over User,Ratio: in SmsVerified, expires at 10:00:00, started on graph sha256:0123456789abcdef, drawn on " +
+		transitions.Link.Version() + "\n"
+	if !strings.HasSuffix(text, want) {
+		t.Errorf("AuditSequence ends\n%s\nwant\n%s", text[strings.LastIndex(text[:len(text)-1], "Note"):], want)
+	}
+}
+
+func TestRenderAudit_Formats(t *testing.T) {
+	f, rec, history := auditFixture()
+	for _, format := range []visualize.Format{visualize.FormatState, visualize.FormatSequence} {
+		if got, err := visualize.RenderAudit(f, rec, history, format); err != nil || got == "" {
+			t.Errorf("RenderAudit(%s) = %d bytes, %v, want a diagram", format, len(got), err)
+		}
+	}
+	if _, err := visualize.RenderAudit(f, rec, history, visualize.FormatDOT); !errors.Is(err, visualize.ErrUnsupportedFormat) {
+		t.Errorf("RenderAudit(dot) error = %v, want ErrUnsupportedFormat", err)
+	}
+}

@@ -1,0 +1,210 @@
+package visualize
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// DocsCommand is the command, run from the module's root, that regenerates
+// the docs (docs/flows.md and docs/diagrams/) with WriteDocs.
+const DocsCommand = "go run ./visualize/internal/gendocs"
+
+// seedTitles names the spec's pages the flows come from (../shared/seeds).
+var seedTitles = map[string]string{
+	"000": "Link a new Signing Wallet to an Existing User",
+	"001": "Link a new Signing Wallet to an Existing User, a second capture of the page",
+	"002": "Add a new Auth Method to an Existing User",
+	"003": "User Authentication",
+	"004": "Create a User",
+}
+
+// intros say, for each flow, when an app runs it.
+var intros = map[transitions.Kind]string{
+	transitions.KindLink: "A returning user opens the app with a new signing wallet. To Ratio the new " +
+		"wallet looks like a new user, so when the user submits their phone number Ratio answers " +
+		"409 ALREADY_EXISTS_PHONE: the phone belongs to their existing account. The flow then " +
+		"authenticates that account with SMS as the first factor (sending the code again without " +
+		"the wallet's JWT, backing off on 429) and email as the second, and attaches the new wallet " +
+		"with the two-factor JWT. If the phone matches the wallet's own account instead, the SMS " +
+		"code completes a two-factor session and nothing needs linking.",
+	transitions.KindLinkFactorsFirst: "The app already knows the user has a Ratio account and " +
+		"wants to link a new signing wallet. SMS and email authenticate the user first; the wallet " +
+		"challenge is then requested and signed with the two-factor JWT, and Ratio links the " +
+		"wallet to the account by itself.",
+	transitions.KindSignIn: "A user signs in with the wallet Ratio knows as the first factor and " +
+		"SMS as the second; the app then reads the user and their wallets. A wallet Ratio does " +
+		"not know ends the flow in UnknownWallet: the app runs the link flow instead.",
+	transitions.KindSignUp: "A new user gives their name, email, country, US phone number and " +
+		"accepts the terms; the data is validated before anything is sent. The wallet is the " +
+		"first factor and SMS the second (a sign-up needs SMS), then the user is created with " +
+		"POST /v1/users.",
+}
+
+// Docs returns the generated documentation, keyed by slash-separated path
+// relative to the docs directory: "diagrams/<kind>.state.mmd",
+// "diagrams/<kind>.sequence.mmd" and "diagrams/<kind>.dot" for every
+// declared flow, and "flows.md", which embeds the Mermaid diagrams so a
+// code host renders them, with a walk through each flow.
+func Docs() map[string]string {
+	files, err := Diagrams(transitions.All(), Formats())
+	if err != nil {
+		panic(err) // Formats only lists formats Render draws
+	}
+	out := make(map[string]string, len(files)+1)
+	for name, text := range files {
+		out["diagrams/"+name] = text
+	}
+	out["flows.md"] = flowsPage()
+	return out
+}
+
+// WriteDocs writes Docs under dir (the repository's docs directory) and
+// removes the files of dir/diagrams that Docs no longer generates.
+func WriteDocs(dir string) error {
+	docs := Docs()
+	if err := os.MkdirAll(filepath.Join(dir, "diagrams"), 0o755); err != nil {
+		return fmt.Errorf("write docs: %w", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "diagrams"))
+	if err != nil {
+		return fmt.Errorf("write docs: %w", err)
+	}
+	for _, e := range entries {
+		if _, keep := docs["diagrams/"+e.Name()]; !keep && !e.IsDir() {
+			if err := os.Remove(filepath.Join(dir, "diagrams", e.Name())); err != nil {
+				return fmt.Errorf("write docs: remove stale diagram: %w", err)
+			}
+		}
+	}
+	return WriteFiles(dir, docs)
+}
+
+// WriteFiles writes each file of files (keyed by slash-separated path
+// relative to dir, as Diagrams and Docs return them) under dir, creating
+// directories as needed.
+func WriteFiles(dir string, files map[string]string) error {
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// CheckDocs compares the docs under dir with Docs and returns an error
+// naming every stale, missing or extra file and DocsCommand, or nil.
+func CheckDocs(dir string) error {
+	docs := Docs()
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			errs = append(errs, fmt.Errorf("%s is missing", name))
+		case err != nil:
+			errs = append(errs, err)
+		case string(got) != docs[name]:
+			errs = append(errs, fmt.Errorf("%s is stale", name))
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "diagrams"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	for _, e := range entries {
+		if _, ok := docs["diagrams/"+e.Name()]; !ok {
+			errs = append(errs, fmt.Errorf("diagrams/%s is not generated any more", e.Name()))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("docs in %s differ from the tables: %w\nregenerate them from the module's root with: %s",
+		dir, errors.Join(errs...), DocsCommand)
+}
+
+// flowsPage is docs/flows.md.
+func flowsPage() string {
+	var b strings.Builder
+	b.WriteString("# The flows\n\n")
+	fmt.Fprintf(&b, "<!-- Generated by `%s` from the declared tables in package transitions. Do not edit. -->\n\n", DocsCommand)
+	b.WriteString(pageIntro)
+	for _, f := range transitions.All() {
+		fmt.Fprintf(&b, "- [`%s`](#%s): %s\n", f.Kind, f.Kind, f.Title)
+	}
+	for _, f := range transitions.All() {
+		flowSection(&b, f)
+	}
+	return b.String()
+}
+
+const pageIntro = "Every diagram here is generated from the tables in package `transitions`, the same\n" +
+	"tables the engine runs, so a diagram cannot drift from the code. `docs/diagrams/` holds\n" +
+	"each flow's diagrams as files: Mermaid (`.state.mmd`, `.sequence.mmd`) and Graphviz\n" +
+	"(`.dot`, render with `dot -Tsvg docs/diagrams/link.dot`). Regenerate them and this page\n" +
+	"from the module's root with\n\n    " + DocsCommand + "\n\n" +
+	"`go test ./visualize` fails when they are stale, and parses every diagram with the real\n" +
+	"Mermaid parser once `npm ci --prefix visualize/mermaidcheck` has installed it.\n\n" +
+	"How to read them:\n\n" +
+	"- A **state diagram** shows every edge of the table. `⚠` marks an error edge (409, 429,\n" +
+	"  a wrong OTP, an expired JWT, a 5xx) and `(auto)` a transition the engine fires by\n" +
+	"  itself; dashed states are left automatically, green terminal states are successes and\n" +
+	"  red ones are Failed, Expired and Canceled. The edges of one event that share a source\n" +
+	"  and a destination share an arrow whose label names each outcome. Cancel and expire\n" +
+	"  fire in every running state and are drawn once, from \"any running state\".\n" +
+	"- A **sequence diagram** tells the story: the paths a person walks, between the User, the\n" +
+	"  Wallet (your app) and Ratio, with branches as alt/else blocks. Errors and retries are in\n" +
+	"  the state diagram.\n\n" +
+	"The flows:\n\n"
+
+// flowSection writes the part of flows.md about one flow.
+func flowSection(b *strings.Builder, f *transitions.Flow) {
+	fmt.Fprintf(b, "\n## %s\n\n**%s**\n\n", f.Kind, f.Title)
+	var seeds []string
+	for _, s := range f.Seeds {
+		seeds = append(seeds, fmt.Sprintf("%s (%q)", s, seedTitles[s]))
+	}
+	fmt.Fprintf(b, "From the spec's pages (seeds) %s.\n\n", strings.Join(seeds, ", "))
+	if intro := intros[f.Kind]; intro != "" {
+		b.WriteString(wrap(intro, 96) + "\n\n")
+	}
+	var start []string
+	for _, fd := range f.Start {
+		start = append(start, "`"+fd.Name+"`")
+	}
+	fmt.Fprintf(b, "Started with %s, in state `%s`. Graph version `%s`.\n\n", strings.Join(start, ", "), f.Initial, f.Version())
+	b.WriteString("### Walk-through\n\n")
+	walkThrough(b, f)
+	b.WriteString("\n### State diagram\n\n```mermaid\n" + StateDiagram(f) + "```\n")
+	b.WriteString("\n### Sequence diagram\n\n```mermaid\n" + SequenceDiagram(f) + "```\n")
+}
+
+// wrap breaks text into lines of at most width characters, at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}

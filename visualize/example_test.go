@@ -1,0 +1,35 @@
+package visualize_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ratioflow/ratioflow/transitions"
+	"github.com/ratioflow/ratioflow/visualize"
+)
+
+// Example draws the link flow's state diagram and prints the arrows that
+// leave WalletAuthed, where the spec's story branches on Ratio's 409.
+func Example() {
+	format, err := visualize.ParseFormat("state")
+	if err != nil {
+		panic(err)
+	}
+	text, err := visualize.Render(transitions.Link, format)
+	if err != nil {
+		panic(err)
+	}
+	lines := strings.Split(text, "\n")
+	fmt.Println(lines[0])
+	for _, line := range lines {
+		if strings.HasPrefix(strings.TrimSpace(line), "WalletAuthed -->") {
+			fmt.Println(strings.TrimSpace(line))
+		}
+	}
+	// Output:
+	// stateDiagram-v2
+	// WalletAuthed --> New: ⚠ submit_phone: JWT expired: new challenge
+	// WalletAuthed --> PhoneConflict: ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE
+	// WalletAuthed --> SmsSent: submit_phone
+	// WalletAuthed --> WalletAuthed: ⚠ submit_phone: 429 back off / wrong OTP / 400 invalid input / 5xx or timeout
+}
