@@ -54,7 +54,9 @@ func (e *Engine) call(ctx context.Context, t *transitions.Transition, d *data, i
 		phone := firstOf(in.PhoneNumber, d.PhoneNumber)
 		resp, err := e.ratio.SendSMS(ctx, jwt, ratio.SendSMSRequest{PhoneNumber: phone})
 		if err != nil {
-			return failed(t, err, d, now)
+			// Keep the number: after a 409 the user confirms it is theirs
+			// and the code goes to the same number without the JWT.
+			return remember(failed(t, err, d, now), func(d *data) { d.PhoneNumber = phone })
 		}
 		return done(resp.Meta, transitions.OK, func(d *data) {
 			d.PhoneNumber, d.PhoneID, d.PhoneMask = phone, resp.PhoneID, resp.PhoneMask
@@ -70,7 +72,7 @@ func (e *Engine) call(ctx context.Context, t *transitions.Transition, d *data, i
 		email := firstOf(in.EmailAddress, d.EmailAddress)
 		resp, err := e.ratio.SendEmail(ctx, jwt, ratio.SendEmailRequest{EmailAddress: email})
 		if err != nil {
-			return failed(t, err, d, now)
+			return remember(failed(t, err, d, now), func(d *data) { d.EmailAddress = email })
 		}
 		return done(resp.Meta, transitions.OK, func(d *data) {
 			d.EmailAddress, d.EmailID, d.EmailMask = email, resp.EmailID, resp.EmailMask
@@ -134,6 +136,18 @@ func (e *Engine) createUser(ctx context.Context, t *transitions.Transition, jwt 
 	return done(u.Meta, transitions.OK, func(d *data) {
 		d.UserID, d.User, d.CreateUncertain = u.ID, userInfoOf(u), false
 	})
+}
+
+// remember adds to a result a data update made whatever the outcome.
+func remember(res result, keep func(d *data)) result {
+	then := res.apply
+	res.apply = func(d *data) {
+		keep(d)
+		if then != nil {
+			then(d)
+		}
+	}
+	return res
 }
 
 // done is a successful result; a JWT Ratio refreshed is kept.

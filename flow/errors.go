@@ -32,6 +32,9 @@ var (
 	// ErrGraphChanged: the flow started on another version of its graph and
 	// no migration is declared for it. The error is a *GraphChangedError.
 	ErrGraphChanged = errors.New("flow graph changed since the flow started")
+	// ErrStepFailed: a Ratio call failed and left the flow where it was.
+	// The error is a *StepError.
+	ErrStepFailed = errors.New("step failed")
 	// ErrSealed: the flow's data could not be opened with the configured
 	// seal key (a wrong key, or data written by another deployment).
 	ErrSealed = errors.New("flow data cannot be unsealed")
@@ -118,3 +121,8 @@ func (e *StepError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *StepError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrStepFailed, or ErrTooEarly for a 429.
+func (e *StepError) Is(target error) bool {
+	return target == ErrStepFailed || (target == ErrTooEarly && e.Outcome == transitions.RateLimited)
+}
