@@ -209,6 +209,26 @@ func failed(t *transitions.Transition, err error, d *data, now time.Time) result
 	return res
 }
 
+// Possible reports whether the engine can reach outcome o of a transition
+// making call c: a wrong code (and running out of attempts) only follows a
+// one-time code check, a new user only an authentication, a refusal only a
+// guard. Every other error class can follow any call. Tables declare an
+// edge for every error class all the same (transitions.Validate).
+func Possible(c transitions.Call, guarded bool, o transitions.Outcome) bool {
+	otp := c == transitions.CallAuthenticateSMS || c == transitions.CallAuthenticateEmail
+	switch o {
+	case transitions.InvalidOTP, transitions.AttemptsExhausted:
+		return otp
+	case transitions.NewUser:
+		return otp || c == transitions.CallAuthenticateWallet
+	case transitions.Refused:
+		return guarded
+	case transitions.OK:
+		return true
+	}
+	return c != transitions.NoCall
+}
+
 // classify maps a Ratio error to an outcome class.
 func classify(call transitions.Call, err error) transitions.Outcome {
 	otp := call == transitions.CallAuthenticateSMS || call == transitions.CallAuthenticateEmail

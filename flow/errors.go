@@ -70,6 +70,8 @@ type WaitError struct {
 	Event      transitions.Event
 	Reason     string
 	RetryAfter time.Duration
+	// Guard is the guard that refused the step, if one did.
+	Guard transitions.Guard
 }
 
 func (e *WaitError) Error() string {

@@ -42,7 +42,7 @@ func (r *run) guard(t *transitions.Transition, now time.Time) error {
 			}
 		case transitions.GuardResendCooldown:
 			if wait := r.d.LastSentAt.Add(r.e.policy.ResendCooldown).Sub(now); wait > 0 {
-				return &WaitError{Event: t.Event, Reason: "a code was sent moments ago", RetryAfter: wait}
+				return &WaitError{Event: t.Event, Reason: "a code was sent moments ago", RetryAfter: wait, Guard: g}
 			}
 		default:
 			return &GuardError{Guard: g, Reason: "unknown guard"}

@@ -1,10 +1,13 @@
 package flow_test
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -141,5 +144,54 @@ func TestStories_ResumeEverywhere(t *testing.T) {
 			}
 			h.Run(s.kind, steps)
 		})
+	}
+}
+
+// TestStories_CodesAndChallenges branches off every story at every state
+// that waits for a code or a signature: a fresh challenge, a resent code,
+// and wrong codes until the attempts run out.
+func TestStories_CodesAndChallenges(t *testing.T) {
+	for _, s := range stories(t) {
+		for i, st := range s.steps {
+			v := st.Want.State
+			if st.Want.State == "" {
+				continue
+			}
+			switch {
+			case v == states.ChallengeIssued:
+				t.Run(s.name+"/new challenge", func(t *testing.T) {
+					h := flowtest.New(t)
+					if s.setup != nil {
+						s.setup(h)
+					}
+					steps := append(s.steps[:i+1:i+1], flowtest.Step{Name: "a fresh challenge", Event: transitions.NewChallenge,
+						Want: flowtest.Want{State: states.ChallengeIssued, Challenge: true, Last: "new_challenge:ok"}})
+					h.Run(s.kind, append(steps, s.steps[i+1:]...))
+				})
+			case v == states.SmsSent || v == states.SmsFirstSent || v == states.EmailSent:
+				to := s.phone
+				if v == states.EmailSent {
+					to = s.email
+				}
+				t.Run(fmt.Sprintf("%s/%s/resend then wrong codes", s.name, v), func(t *testing.T) {
+					h := flowtest.New(t)
+					if s.setup != nil {
+						s.setup(h)
+					}
+					h.Run(s.kind, append(s.steps[:i+1:i+1],
+						flowtest.Step{Name: "resend at once: the cooldown refuses", Event: transitions.ResendOTP,
+							WantErr: flow.ErrTooEarly, Want: flowtest.Want{State: v}},
+						flowtest.Step{Name: "resend after the cooldown", Event: transitions.ResendOTP, Advance: 30 * time.Second,
+							Want: flowtest.Want{State: v, Last: "resend_otp:ok", AttemptsLeft: flowtest.Ptr(3)}},
+						flowtest.Step{Name: "wrong", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(to),
+							WantErr: ratio.ErrInvalidOTP, Want: flowtest.Want{State: v, AttemptsLeft: flowtest.Ptr(2)}},
+						flowtest.Step{Name: "wrong", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(to),
+							WantErr: ratio.ErrInvalidOTP, Want: flowtest.Want{State: v, AttemptsLeft: flowtest.Ptr(1)}},
+						flowtest.Step{Name: "wrong, the last attempt", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(to),
+							Want: flowtest.Want{State: states.Failed, Last: "submit_otp:attempts_exhausted"}},
+					))
+				})
+			}
+		}
 	}
 }

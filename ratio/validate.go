@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -101,7 +103,34 @@ func ParseSignature(s string) ([]byte, error) {
 // belongs to. Whether a US number is a mobile cannot be told offline (every
 // US number is "fixed line or mobile" to libphonenumber), so that part of
 // Ratio's rule is left to Ratio.
+//
+// Valid numbers are cached (a bounded set, dropped whole when full):
+// libphonenumber's parsing is the costliest part of a step, and a flow sends
+// to the same number several times.
 func NormalizePhone(s string) (string, error) {
+	if v, ok := phoneCache.Load(s); ok {
+		return v.(string), nil
+	}
+	e164, err := normalizePhone(s)
+	if err == nil {
+		if phoneCacheLen.Add(1) > phoneCacheMax {
+			phoneCache.Clear()
+			phoneCacheLen.Store(1)
+		}
+		phoneCache.Store(s, e164)
+	}
+	return e164, err
+}
+
+// The cache of NormalizePhone: input to E.164, valid numbers only.
+var (
+	phoneCache    sync.Map
+	phoneCacheLen atomic.Int64
+)
+
+const phoneCacheMax = 10000
+
+func normalizePhone(s string) (string, error) {
 	if s == "" {
 		return "", inputErr(FieldPhoneNumber, "missing")
 	}

@@ -149,13 +149,9 @@ func (h *Harness) step(kind transitions.Kind, i int, s Step, prev *flow.View) *f
 	}
 	ctx := context.Background()
 	var (
-		v       *flow.View
-		err     error
-		version int64
+		v   *flow.View
+		err error
 	)
-	if prev != nil {
-		version = prev.Version
-	}
 	switch {
 	case s.Event == Begin && !s.Resume:
 		v, err = h.Engine.Start(ctx, kind, h.Subject, in)
@@ -164,7 +160,7 @@ func (h *Harness) step(kind transitions.Kind, i int, s Step, prev *flow.View) *f
 	default:
 		v, err = h.Engine.Step(ctx, prev.ID, h.Subject, s.Event, in)
 	}
-	if !errors.Is(err, s.WantErr) || (err != nil && s.WantErr == nil) {
+	if !matches(err, s.WantErr) {
 		h.tb.Errorf("%s: %s = %v, want error %v", name, describe(s), err, s.WantErr)
 	}
 	if v == nil {
@@ -176,7 +172,13 @@ func (h *Harness) step(kind transitions.Kind, i int, s Step, prev *flow.View) *f
 			h.tb.Fatalf("%s: Get after the step: %v", name, err)
 		}
 	}
-	h.cover(kind, v.ID, version)
+	h.cover(kind, v.ID)
+	var wait *flow.WaitError
+	if errors.As(err, &wait) && wait.Guard != "" && prev != nil {
+		// A guard that keeps the flow where it is writes no history: record
+		// its refused edge here.
+		h.coverEdge(Edge{Kind: kind, From: prev.State, Event: s.Event, Outcome: transitions.Refused})
+	}
 	got := Snap(v)
 	if diff := cmp.Diff(s.Want.expected(got), got); diff != "" {
 		h.tb.Errorf("%s: %s: view mismatch (-want +got):\n%s", name, describe(s), diff)
@@ -192,6 +194,35 @@ func describe(s Step) string {
 		return "Start()"
 	}
 	return fmt.Sprintf("Step(%s)", s.Event)
+}
+
+// Matcher is a WantErr that decides itself which errors it matches, for
+// conditions errors.Is cannot express.
+type Matcher interface {
+	error
+	MatchError(err error) bool
+}
+
+func matches(err, want error) bool {
+	if m, ok := want.(Matcher); ok {
+		return m.MatchError(err)
+	}
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
+// InputErrorOn matches a *ratio.InputError naming field.
+func InputErrorOn(field string) error { return inputErrorOn(field) }
+
+type inputErrorOn string
+
+func (f inputErrorOn) Error() string { return "an input error naming " + string(f) }
+
+func (f inputErrorOn) MatchError(err error) bool {
+	var ie *ratio.InputError
+	return errors.As(err, &ie) && ie.Field == string(f)
 }
 
 // merge returns a with the fields b sets.

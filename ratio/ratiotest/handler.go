@@ -26,7 +26,6 @@ type Handler struct {
 	parser  *jwt.Parser
 
 	randMu sync.Mutex // guards reads of a caller's cfg.Rand
-	e164   sync.Map   // phone number as sent -> E.164, for valid numbers
 
 	mu sync.Mutex // guards m
 	m  *model

@@ -40,19 +40,8 @@ func checkPhone(number string) (string, error) {
 	return "", inputFail(err)
 }
 
-// normalPhone is checkPhone with its answers for valid numbers cached:
-// libphonenumber is the costliest part of a call, and a load test sends to
-// the same numbers again and again.
-func (h *Handler) normalPhone(number string) (string, error) {
-	if v, ok := h.e164.Load(number); ok {
-		return v.(string), nil
-	}
-	e164, err := checkPhone(number)
-	if err == nil {
-		h.e164.Store(number, e164)
-	}
-	return e164, err
-}
+// normalPhone is checkPhone; ratio.NormalizePhone caches valid numbers.
+func (h *Handler) normalPhone(number string) (string, error) { return checkPhone(number) }
 
 // otpRules are what differs between SMS and email.
 type otpRules struct {

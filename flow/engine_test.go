@@ -1,0 +1,305 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+func TestEngine_InputIsCheckedBeforeRatio(t *testing.T) {
+	h := flowtest.New(t)
+	w, other, p := flowtest.NewWallet(t), flowtest.NewWallet(t), flowtest.NewPerson()
+	calls := func() int {
+		n := 0
+		for _, c := range h.Sandbox.Stats().Calls {
+			n += c
+		}
+		return n
+	}
+	field := flowtest.InputErrorOn
+	h.Run(transitions.KindLink, []flowtest.Step{
+		{Name: "start", Input: flow.Input{WalletAddress: w.Address}, Want: flowtest.Want{State: states.ChallengeIssued}},
+		{Name: "signed by another key", Event: transitions.Sign, Fill: flowtest.SignWith(other),
+			WantErr: field("signature"), Want: flowtest.Want{State: states.ChallengeIssued}},
+		{Name: "65 bytes with a high S", Event: transitions.Sign,
+			Input:   flow.Input{Signature: "0x" + repeat("11", 32) + repeat("ff", 32) + "1b"},
+			WantErr: field("signature"), Want: flowtest.Want{State: states.ChallengeIssued}},
+		{Name: "sign", Event: transitions.Sign, Fill: flowtest.SignWith(w), Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "the spec's own Toronto number", Event: transitions.SubmitPhone, Input: flow.Input{PhoneNumber: "+14165551234"},
+			WantErr: field("phoneNumber"), Want: flowtest.Want{State: states.WalletAuthed, Next: nextPhone}},
+		{Name: "not E.164", Event: transitions.SubmitPhone, Input: flow.Input{PhoneNumber: "(202) 555-0143"},
+			WantErr: field("phoneNumber"), Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "a field the event does not take", Event: transitions.SubmitPhone,
+			Input: flow.Input{PhoneNumber: p.Phone, EmailAddress: p.Email}, WantErr: field("emailAddress"),
+			Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "a missing field", Event: transitions.SubmitPhone, WantErr: field("phoneNumber"),
+			Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "an event the state does not permit", Event: transitions.SubmitOTP, Input: flow.Input{OTP: "123456"},
+			WantErr: flow.ErrNotPermitted, Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "an event nobody declared", Event: "teleport", WantErr: flow.ErrNotPermitted,
+			Want: flowtest.Want{State: states.WalletAuthed}},
+	})
+	// start + sign: nothing else reached Ratio.
+	if got := calls(); got != 2 {
+		t.Errorf("Ratio calls = %d, want 2 (start and one sign): bad input reached Ratio", got)
+	}
+	if _, err := h.Engine.Start(context.Background(), transitions.KindLink, h.Subject, flow.Input{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"}); !field("walletAddress").(flowtest.Matcher).MatchError(err) {
+		t.Errorf("Start with a bad EIP-55 checksum = %v, want an input error naming walletAddress", err)
+	}
+	if _, err := h.Engine.Start(context.Background(), "pay", h.Subject, flow.Input{}); !errors.Is(err, flow.ErrUnknownKind) {
+		t.Errorf("Start of an unknown kind = %v, want ErrUnknownKind", err)
+	}
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for range n {
+		out += s
+	}
+	return out
+}
+
+func TestEngine_SubjectBinding(t *testing.T) {
+	h := flowtest.New(t)
+	w := flowtest.NewWallet(t)
+	v := h.Run(transitions.KindLink, []flowtest.Step{{Name: "start", Input: flow.Input{WalletAddress: w.Address},
+		Want: flowtest.Want{State: states.ChallengeIssued}}})
+	ctx := context.Background()
+	if _, err := h.Engine.Get(ctx, v.ID, "someone-else"); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("Get by another subject = %v, want ErrNotFound", err)
+	}
+	if _, err := h.Engine.Step(ctx, v.ID, "someone-else", transitions.Sign, flow.Input{Signature: w.Sign(t, v.Challenge)}); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("Step by another subject = %v, want ErrNotFound", err)
+	}
+	if _, err := h.Engine.Cancel(ctx, v.ID, "someone-else"); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("Cancel by another subject = %v, want ErrNotFound", err)
+	}
+	if _, err := h.Engine.Get(ctx, "00112233445566778899aabbccddeeff", h.Subject); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("Get of an unknown ID = %v, want ErrNotFound", err)
+	}
+	if len(v.ID) != 32 {
+		t.Errorf("flow ID %q: want 128 bits as 32 hex digits", v.ID)
+	}
+}
+
+func TestEngine_ConcurrentStepsApplyOnce(t *testing.T) {
+	h := flowtest.New(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, toConflict(w, p))
+	h.Sandbox.SetLatency(ratio.OpSendSMS, 50*time.Millisecond) // keep the call in flight
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			// Each request is served by its own engine, as on separate replicas.
+			_, errs[i] = h.NewEngine().Step(context.Background(), v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, flow.ErrConcurrentStep), errors.Is(err, flow.ErrNotPermitted):
+			if errors.Is(err, flow.ErrConcurrentStep) && !flow.Retryable(err) {
+				t.Errorf("ErrConcurrentStep is not Retryable: %v", err)
+			}
+		default:
+			t.Errorf("concurrent Step = %v, want nil, ErrConcurrentStep or ErrNotPermitted", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d of %d concurrent steps applied, want exactly 1", ok, n)
+	}
+	// 1 send got the 409, 1 confirmed: never a second SMS.
+	if got := h.Sandbox.Stats().Calls[ratio.OpSendSMS.Route()]; got != 2 {
+		t.Errorf("sms:send calls = %d, want 2", got)
+	}
+}
+
+// crashing plays a process that dies around one Ratio call: it cancels the
+// step's context before or after passing the call on.
+type crashing struct {
+	ratio.API
+	cancel context.CancelFunc
+	after  bool // the call reached Ratio before the crash
+}
+
+func (c *crashing) AddWalletToUser(ctx context.Context, jwt ratio.Secret, req ratio.AddWalletRequest) (*ratio.AddWalletResponse, error) {
+	if c.after {
+		_, _ = c.API.AddWalletToUser(ctx, jwt, req)
+	}
+	c.cancel()
+	return nil, context.Canceled
+}
+
+func (c *crashing) SendSMS(ctx context.Context, jwt ratio.Secret, req ratio.SendSMSRequest) (*ratio.SendSMSResponse, error) {
+	if c.after {
+		_, _ = c.API.SendSMS(ctx, jwt, req)
+	}
+	c.cancel()
+	return nil, context.Canceled
+}
+
+func TestEngine_ReconcilesAddToUserLeftPending(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		landed  bool
+		outcome string
+	}{
+		{"the call landed before the crash", true, "ok"},
+		{"the process died before the call", false, flow.OutcomeReconciled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := flowtest.New(t)
+			w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+			h.SeedUser(p)
+			v := h.Run(transitions.KindLink, linkConflict(w, p)[:6])
+			ctx, cancel := context.WithCancel(context.Background())
+			dying, err := flow.New(h.Store, &crashing{API: h.Ratio, cancel: cancel, after: tt.landed}, flowtest.SealKey,
+				flow.Options{Now: h.Clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dying.Step(ctx, v.ID, h.Subject, transitions.SubmitOTP, flow.Input{OTP: h.OTP(p.Email)}); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Step on the dying engine = %v, want context.Canceled", err)
+			}
+			rec, _ := h.Store.Get(context.Background(), v.ID)
+			if rec.Pending == nil || rec.Pending.Call != string(transitions.CallAddWalletToUser) || rec.State != states.EmailVerified {
+				t.Fatalf("after the crash: state %s, pending %+v; want EmailVerified with addToUser pending", rec.State, rec.Pending)
+			}
+			// Another process: the call may still be in flight, so hands off.
+			h.Engine = h.NewEngine()
+			if _, err := h.Engine.Resume(context.Background(), v.ID, h.Subject); !errors.Is(err, flow.ErrConcurrentStep) {
+				t.Fatalf("Resume while the call may be in flight = %v, want ErrConcurrentStep", err)
+			}
+			h.Clock.Advance(h.Engine.Policy().PendingTimeout)
+			got, err := h.Engine.Resume(context.Background(), v.ID, h.Subject)
+			if err != nil || got.State != states.Linked {
+				t.Fatalf("Resume after the timeout = %v, %v; want Linked", got.State, err)
+			}
+			if n := h.Sandbox.Stats().AddToUser[w.Address]; n != 1 {
+				t.Errorf("addToUser applied %d times, want exactly 1", n)
+			}
+			hist, _ := h.Store.History(context.Background(), v.ID)
+			if !slices.ContainsFunc(hist, func(e store.HistoryEntry) bool {
+				return e.Event == string(transitions.AddWallet) && e.Outcome == tt.outcome
+			}) {
+				t.Errorf("history %+v holds no add_wallet entry with outcome %s", hist, tt.outcome)
+			}
+		})
+	}
+}
+
+func TestEngine_ReconcilesLostSMS(t *testing.T) {
+	h := flowtest.New(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, toConflict(w, p))
+	ctx, cancel := context.WithCancel(context.Background())
+	dying, _ := flow.New(h.Store, &crashing{API: h.Ratio, cancel: cancel, after: true}, flowtest.SealKey, flow.Options{Now: h.Clock.Now})
+	if _, err := dying.Step(ctx, v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Step on the dying engine = %v, want context.Canceled", err)
+	}
+	h.Clock.Advance(h.Engine.Policy().PendingTimeout)
+	got, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{})
+	if err != nil || got.State != states.SmsFirstSent {
+		t.Fatalf("confirm after the lost send = %v, %v; want SmsFirstSent", got.State, err)
+	}
+	hist, _ := h.Store.History(context.Background(), v.ID)
+	if !slices.ContainsFunc(hist, func(e store.HistoryEntry) bool { return e.Outcome == flow.OutcomeReconciled }) {
+		t.Errorf("history %+v records no reconciliation", hist)
+	}
+}
+
+func TestEngine_GraphVersion(t *testing.T) {
+	h := flowtest.New(t)
+	w := flowtest.NewWallet(t)
+	v := h.Run(transitions.KindLink, []flowtest.Step{{Name: "start", Input: flow.Input{WalletAddress: w.Address},
+		Want: flowtest.Want{State: states.ChallengeIssued}}})
+	changed := *transitions.Link
+	changed.Transitions = append(slices.Clone(changed.Transitions), transitions.Transition{
+		Event: "cancel_soon", From: []states.State{states.ChallengeIssued},
+		Edges: []transitions.Edge{{Outcome: transitions.OK, To: states.Canceled}}})
+	e, err := flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: h.Clock.Now, Flows: []*transitions.Flow{&changed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Step(context.Background(), v.ID, h.Subject, transitions.Sign, flow.Input{Signature: w.Sign(t, v.Challenge)})
+	var gc *flow.GraphChangedError
+	if !errors.As(err, &gc) || gc.Stored != transitions.Link.Version() || gc.Current != changed.Version() {
+		t.Fatalf("Step under a changed graph = %v, want a *GraphChangedError from %s to %s", err, transitions.Link.Version(), changed.Version())
+	}
+	changed.Migrations = []transitions.Migration{{FromVersion: transitions.Link.Version()}}
+	e, _ = flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: h.Clock.Now, Flows: []*transitions.Flow{&changed}})
+	got, err := e.Step(context.Background(), v.ID, h.Subject, transitions.Sign, flow.Input{Signature: w.Sign(t, v.Challenge)})
+	if err != nil || got.State != states.WalletAuthed {
+		t.Fatalf("Step with a declared migration = %v, %v; want WalletAuthed", got.State, err)
+	}
+}
+
+// errorsTo declares every error class of a call going to "to".
+func errorsTo(to states.State, more ...transitions.Edge) []transitions.Edge {
+	out := more
+	for _, c := range transitions.ErrorClasses() {
+		if !slices.ContainsFunc(more, func(e transitions.Edge) bool { return e.Outcome == c }) {
+			out = append(out, transitions.Edge{Outcome: c, To: to})
+		}
+	}
+	return out
+}
+
+func TestEngine_GuardRefusesEmailAndWallet(t *testing.T) {
+	// No declared flow can reach addToUser with Email + Wallet, so this
+	// table does: wallet first, then email with the wallet's JWT.
+	running := []states.State{states.New, states.ChallengeIssued, states.WalletAuthed, states.EmailSent, states.EmailVerified}
+	emailWallet := &transitions.Flow{Kind: "email-wallet", Initial: states.New,
+		Start: []transitions.Field{{Name: "walletAddress"}},
+		Transitions: []transitions.Transition{
+			{Event: transitions.Start, From: running[:1], Auto: true, Input: []transitions.Field{{Name: "walletAddress"}},
+				Call: transitions.CallStartWallet, Edges: errorsTo(states.Failed, transitions.Edge{Outcome: transitions.OK, To: states.ChallengeIssued})},
+			{Event: transitions.Sign, From: running[1:2], Input: []transitions.Field{{Name: "signature"}},
+				Call: transitions.CallAuthenticateWallet, Edges: errorsTo(states.Failed, transitions.Edge{Outcome: transitions.OK, To: states.WalletAuthed})},
+			{Event: transitions.SubmitEmail, From: running[2:3], Input: []transitions.Field{{Name: "emailAddress"}},
+				Call: transitions.CallSendEmail, Bearer: true, Edges: errorsTo(states.Failed, transitions.Edge{Outcome: transitions.OK, To: states.EmailSent})},
+			{Event: transitions.SubmitOTP, From: running[3:4], Input: []transitions.Field{{Name: "otp", Secret: true}},
+				Call: transitions.CallAuthenticateEmail, Bearer: true, Edges: errorsTo(states.Failed,
+					transitions.Edge{Outcome: transitions.OK, To: states.EmailVerified},
+					transitions.Edge{Outcome: transitions.AttemptsExhausted, To: states.Failed})},
+			{Event: transitions.AddWallet, From: running[4:5], Auto: true, Input: []transitions.Field{{Name: "walletAddress"}},
+				Call: transitions.CallAddWalletToUser, Bearer: true, Guards: []transitions.Guard{transitions.GuardTwoFactor},
+				Edges: errorsTo(states.Failed, transitions.Edge{Outcome: transitions.OK, To: states.Linked},
+					transitions.Edge{Outcome: transitions.Refused, To: states.Failed, Label: "not a valid factor pair"})},
+			{Event: transitions.Cancel, From: running, Edges: []transitions.Edge{{Outcome: transitions.OK, To: states.Canceled}}},
+			{Event: transitions.Expire, From: running, Edges: []transitions.Edge{{Outcome: transitions.OK, To: states.Expired}}},
+		}}
+	if err := emailWallet.Validate(); err != nil {
+		t.Fatalf("test table: %v", err)
+	}
+	h := flowtest.New(t, flowtest.Options{Flows: []*transitions.Flow{emailWallet}})
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.Run(emailWallet.Kind, []flowtest.Step{
+		{Name: "start", Input: flow.Input{WalletAddress: w.Address}, Want: flowtest.Want{State: states.ChallengeIssued}},
+		{Name: "sign", Event: transitions.Sign, Fill: flowtest.SignWith(w), Want: flowtest.Want{State: states.WalletAuthed}},
+		{Name: "email with the wallet's JWT", Event: transitions.SubmitEmail, Input: flow.Input{EmailAddress: p.Email},
+			Want: flowtest.Want{State: states.EmailSent}},
+		{Name: "email code: Email + Wallet is refused before addToUser", Event: transitions.SubmitOTP, Fill: flowtest.CodeSentTo(p.Email),
+			Want: flowtest.Want{State: states.Failed, Last: "add_wallet:refused"}},
+	})
+	if n := h.Sandbox.Stats().Calls[ratio.OpAddWalletToUser.Route()]; n != 0 {
+		t.Errorf("addToUser called %d times despite the guard", n)
+	}
+}

@@ -1,0 +1,107 @@
+package flow_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+// jwtRecorder collects every session JWT Ratio hands out.
+type jwtRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	jwts []string
+}
+
+func (r *jwtRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var auth struct {
+		SessionJWT string `json:"sessionJwt"`
+	}
+	if json.Unmarshal(body, &auth) == nil && auth.SessionJWT != "" {
+		r.mu.Lock()
+		r.jwts = append(r.jwts, auth.SessionJWT)
+		r.mu.Unlock()
+	}
+	return resp, nil
+}
+
+func TestEngine_SecretsStayOut(t *testing.T) {
+	var logs bytes.Buffer
+	h := flowtest.New(t, flowtest.Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	rec := &jwtRecorder{next: h.Sandbox.Client().Transport}
+	h.Ratio.HTTPClient = &http.Client{Transport: rec}
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+
+	var codes, seen []string
+	var errs []error
+	steps := linkConflict(w, p)
+	for i := range steps {
+		if fill := steps[i].Fill; fill != nil && steps[i].Event == transitions.SubmitOTP {
+			steps[i].Fill = func(h *flowtest.Harness, v *flow.View) flow.Input {
+				in := fill(h, v)
+				codes = append(codes, in.OTP.Reveal())
+				return in
+			}
+		}
+	}
+	// A wrong code on the way, so an error is produced too.
+	wrong := flowtest.Step{Name: "wrong code", Event: transitions.SubmitOTP, WantErr: flow.ErrStepFailed,
+		Fill: func(h *flowtest.Harness, v *flow.View) flow.Input {
+			in := flowtest.WrongCodeFor(p.Phone)(h, v)
+			codes = append(codes, in.OTP.Reveal())
+			return in
+		}, Want: flowtest.Want{State: states.SmsFirstSent}}
+	steps = append(steps[:4:4], append([]flowtest.Step{wrong}, steps[4:]...)...)
+	v := h.Run(transitions.KindLink, steps)
+	if len(rec.jwts) < 3 || len(codes) < 3 {
+		t.Fatalf("recorded %d JWTs and %d codes, want at least 3 of each", len(rec.jwts), len(codes))
+	}
+	_, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.SubmitOTP, flow.Input{OTP: "123456"})
+	errs = append(errs, err)
+
+	view, _ := json.Marshal(v)
+	hist, _ := h.Store.History(context.Background(), v.ID)
+	histJSON, _ := json.Marshal(hist)
+	raw, _ := h.Store.Get(context.Background(), v.ID)
+	places := map[string]string{"logs": logs.String(), "view": string(view), "history": string(histJSON),
+		"stored data": string(raw.Data)}
+	for _, e := range errs {
+		places["errors"] += e.Error()
+	}
+	secrets := append(append(seen, rec.jwts...), codes...)
+	for where, text := range places {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds a secret (%.12s...)", where, s)
+			}
+		}
+		if strings.Contains(text, "eyJ") {
+			t.Errorf("%s holds something that looks like a JWT", where)
+		}
+	}
+	// The stored data is sealed: not even the phone number shows.
+	if strings.Contains(string(raw.Data), p.Phone) || strings.Contains(string(raw.Data), p.Email) {
+		t.Errorf("stored data holds the phone or the email in the clear")
+	}
+	if !strings.Contains(logs.String(), `"event":"add_wallet"`) {
+		t.Errorf("the engine's log has no step records: %s", logs.String())
+	}
+}
