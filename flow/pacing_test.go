@@ -18,7 +18,9 @@ import (
 func toConflict(w *flowtest.Wallet, p flowtest.Person) []flowtest.Step { return linkConflict(w, p)[:3] }
 
 // toSmsFirstSent returns the link story's steps up to SmsFirstSent.
-func toSmsFirstSent(w *flowtest.Wallet, p flowtest.Person) []flowtest.Step { return linkConflict(w, p)[:4] }
+func toSmsFirstSent(w *flowtest.Wallet, p flowtest.Person) []flowtest.Step {
+	return linkConflict(w, p)[:4]
+}
 
 func TestLink_RateLimitBacksOffExponentially(t *testing.T) {
 	h := flowtest.New(t)
