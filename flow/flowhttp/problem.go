@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -48,13 +49,30 @@ func badJSON(err error) *problem {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr):
-		p.Field = typeErr.Field
-		p.Detail = fmt.Sprintf("field %s must be a JSON %s", typeErr.Field, typeErr.Type.Kind())
+		// Field is the Go path ("Input.acceptedTerms" for an embedded
+		// struct); the client knows the JSON name only.
+		p.Field = typeErr.Field[strings.LastIndexByte(typeErr.Field, '.')+1:]
+		p.Detail = fmt.Sprintf("field %s must be a JSON %s", p.Field, jsonKind(typeErr.Type.Kind()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		p.Field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		p.Detail = "unknown field " + p.Field
 	}
 	return p
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "number"
 }
 
 // fail answers err as a problem document; v is the flow's view, if any.

@@ -1,0 +1,299 @@
+package flowhttp_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowhttp"
+	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/states"
+)
+
+const subjectHeader = "X-Ratioflow-Subject"
+
+// api is a frontend talking to the flow API over real HTTP.
+type api struct {
+	t       *testing.T
+	h       *flowtest.Harness
+	url     string
+	subject string
+}
+
+func newAPI(t *testing.T) *api {
+	h := flowtest.New(t)
+	srv := httptest.NewServer(flowhttp.New(h.Engine, flowhttp.HeaderSubject(subjectHeader)))
+	t.Cleanup(srv.Close)
+	return &api{t: t, h: h, url: srv.URL, subject: "user-1"}
+}
+
+// answer is a decoded response: the view or the problem document.
+type answer struct {
+	status int
+	header http.Header
+	view   flow.View
+	prob   map[string]any
+	raw    string
+}
+
+func (a *api) do(method, path, body string, headers ...string) answer {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.url+path, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if a.subject != "" {
+		req.Header.Set(subjectHeader, a.subject)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	ans := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
+		_ = json.Unmarshal(raw, &ans.prob)
+	} else {
+		_ = json.Unmarshal(raw, &ans.view)
+	}
+	return ans
+}
+
+func (a *api) want(ans answer, status int, code string) {
+	a.t.Helper()
+	if ans.status != status {
+		a.t.Fatalf("status %d, want %d: %s", ans.status, status, ans.raw)
+	}
+	if code != "" && ans.prob["code"] != code {
+		a.t.Fatalf("problem code %v, want %s: %s", ans.prob["code"], code, ans.raw)
+	}
+	if code != "" && ans.header.Get("Content-Type") != "application/problem+json" {
+		a.t.Errorf("problem Content-Type %q, want application/problem+json", ans.header.Get("Content-Type"))
+	}
+}
+
+func TestAPI_LinkFlowEndToEnd(t *testing.T) {
+	a := newAPI(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	a.h.SeedUser(p)
+
+	created := a.do("POST", "/v1/flows", fmt.Sprintf(`{"kind":"link","walletAddress":%q}`, w.Address))
+	a.want(created, http.StatusCreated, "")
+	v := created.view
+	if created.header.Get("Location") != "/v1/flows/"+v.ID || v.State != states.ChallengeIssued || v.Challenge == "" ||
+		v.Kind != "link" || v.Version == 0 || v.ExpiresAt.IsZero() || len(v.Next) == 0 {
+		t.Fatalf("create answered %s", created.raw)
+	}
+	// A real key signs the challenge, as the user's wallet would.
+	sig := w.Sign(t, v.Challenge)
+	steps := []struct {
+		event, body string
+		want        states.State
+	}{
+		{"sign", fmt.Sprintf(`{"signature":%q}`, sig), states.WalletAuthed},
+		{"submit_phone", fmt.Sprintf(`{"phoneNumber":%q}`, p.Phone), states.PhoneConflict},
+		{"confirm_phone", `{}`, states.SmsFirstSent},
+		{"submit_otp", "", states.SmsVerified},
+		{"submit_email", fmt.Sprintf(`{"emailAddress":%q}`, p.Email), states.EmailSent},
+		{"submit_otp", "", states.Linked},
+	}
+	for _, s := range steps {
+		body := s.body
+		if s.event == "submit_otp" {
+			to := p.Phone
+			if v.State == states.EmailSent {
+				to = p.Email
+			}
+			body = fmt.Sprintf(`{"otp":%q}`, a.h.OTP(to).Reveal())
+		}
+		ans := a.do("POST", "/v1/flows/"+v.ID+"/events/"+s.event, body)
+		a.want(ans, http.StatusOK, "")
+		if ans.view.State != s.want {
+			t.Fatalf("%s: state %s, want %s: %s", s.event, ans.view.State, s.want, ans.raw)
+		}
+		if strings.Contains(ans.raw, "eyJ") || strings.Contains(ans.raw, `"jwt"`) {
+			t.Fatalf("%s: the answer holds a JWT: %s", s.event, ans.raw)
+		}
+		v = ans.view
+	}
+	got := a.do("GET", "/v1/flows/"+v.ID, "")
+	a.want(got, http.StatusOK, "")
+	if got.view.State != states.Linked || !got.view.Terminal {
+		t.Errorf("GET after the flow: %s", got.raw)
+	}
+	if n := a.h.Sandbox.Stats().AddToUser[w.Address]; n != 1 {
+		t.Errorf("addToUser applied %d times, want 1", n)
+	}
+}
+
+func TestAPI_Errors(t *testing.T) {
+	a := newAPI(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	a.h.SeedUser(p)
+	v := a.do("POST", "/v1/flows", fmt.Sprintf(`{"kind":"link","walletAddress":%q}`, w.Address)).view
+	flowPath := "/v1/flows/" + v.ID
+
+	tests := []struct {
+		name, method, path, body string
+		subject                  string
+		status                   int
+		code, field              string
+	}{
+		{"no subject", "GET", flowPath, "", "-", 401, "unauthenticated", ""},
+		{"another subject's flow", "GET", flowPath, "", "user-2", 404, "not_found", ""},
+		{"unknown flow", "GET", "/v1/flows/00112233445566778899aabbccddeeff", "", "", 404, "not_found", ""},
+		{"unknown kind", "POST", "/v1/flows", `{"kind":"pay"}`, "", 422, "invalid_input", "kind"},
+		{"missing kind", "POST", "/v1/flows", `{}`, "", 422, "invalid_input", "kind"},
+		{"unknown field", "POST", "/v1/flows", `{"kind":"link","wallet":"0x"}`, "", 400, "invalid_json", "wallet"},
+		{"wrong type", "POST", "/v1/flows", `{"kind":"signup","acceptedTerms":"yes"}`, "", 400, "invalid_json", "acceptedTerms"},
+		{"not JSON", "POST", "/v1/flows", `{"kind":`, "", 400, "invalid_json", ""},
+		{"bad checksum", "POST", "/v1/flows", `{"kind":"link","walletAddress":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"}`, "", 422, "invalid_input", "walletAddress"},
+		{"event not permitted", "POST", flowPath + "/events/submit_otp", `{"otp":"123456"}`, "", 409, "not_permitted", ""},
+		{"bad signature", "POST", flowPath + "/events/sign", `{"signature":"0x1234"}`, "", 422, "invalid_input", "signature"},
+		{"no route", "GET", "/v2/flows", "", "", 404, "no_route", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a.subject = map[string]string{"": "user-1", "-": ""}[tt.subject]
+			if a.subject == "" && tt.subject != "-" {
+				a.subject = tt.subject
+			}
+			ans := a.do(tt.method, tt.path, tt.body)
+			a.want(ans, tt.status, tt.code)
+			if ans.prob["field"] != nil && ans.prob["field"] != tt.field || (tt.field != "" && ans.prob["field"] != tt.field) {
+				t.Errorf("field %v, want %q: %s", ans.prob["field"], tt.field, ans.raw)
+			}
+			if ans.prob["type"] == nil || ans.prob["title"] == nil || ans.prob["status"] != float64(tt.status) {
+				t.Errorf("not an RFC 9457 document: %s", ans.raw)
+			}
+		})
+	}
+}
+
+// toConflict drives a link flow to PhoneConflict and returns its path.
+func toConflict(a *api) (string, *flowtest.Wallet, flowtest.Person) {
+	a.t.Helper()
+	w, p := flowtest.NewWallet(a.t), flowtest.NewPerson()
+	a.h.SeedUser(p)
+	v := a.do("POST", "/v1/flows", fmt.Sprintf(`{"kind":"link","walletAddress":%q}`, w.Address)).view
+	path := "/v1/flows/" + v.ID
+	a.want(a.do("POST", path+"/events/sign", fmt.Sprintf(`{"signature":%q}`, w.Sign(a.t, v.Challenge))), 200, "")
+	a.want(a.do("POST", path+"/events/submit_phone", fmt.Sprintf(`{"phoneNumber":%q}`, p.Phone)), 200, "")
+	return path, w, p
+}
+
+func TestAPI_RatioFailures(t *testing.T) {
+	a := newAPI(t)
+	path, _, p := toConflict(a)
+
+	a.h.Sandbox.ForceRateLimit(ratio.OpSendSMS, 1, 20*time.Second)
+	ans := a.do("POST", path+"/events/confirm_phone", `{}`)
+	a.want(ans, http.StatusTooManyRequests, "rate_limited")
+	if ra := ans.header.Get("Retry-After"); ra != "20" {
+		t.Errorf("Retry-After %q, want 20 (passed through from Ratio)", ra)
+	}
+	if flowView := ans.prob["flow"].(map[string]any); flowView["state"] != "PhoneConflict" {
+		t.Errorf("the problem's flow view: %v", flowView)
+	}
+	a.want(a.do("POST", path+"/events/confirm_phone", `{}`), http.StatusTooManyRequests, "too_early")
+	a.h.Clock.Advance(20 * time.Second)
+
+	a.h.Sandbox.FailNext(ratio.OpSendSMS, 1, http.StatusServiceUnavailable)
+	a.want(a.do("POST", path+"/events/confirm_phone", `{}`), http.StatusBadGateway, "ratio_failed")
+	a.h.Clock.Advance(30 * time.Second) // the failed send may still arrive: cooldown
+	a.want(a.do("POST", path+"/events/confirm_phone", `{}`), http.StatusOK, "")
+
+	ans = a.do("POST", path+"/events/submit_otp", fmt.Sprintf(`{"otp":%q}`, a.h.WrongOTP(p.Phone).Reveal()))
+	a.want(ans, http.StatusUnprocessableEntity, "invalid_otp")
+	if ans.prob["attemptsLeft"] != float64(2) || ans.prob["field"] != "otp" {
+		t.Errorf("wrong code: %s", ans.raw)
+	}
+
+	a.want(a.do("DELETE", path, ""), http.StatusOK, "")
+	a.want(a.do("DELETE", path, ""), http.StatusConflict, "ended")
+}
+
+func TestAPI_Expired(t *testing.T) {
+	a := newAPI(t)
+	path, _, _ := toConflict(a)
+	a.h.Clock.Advance(10 * time.Minute)
+	a.want(a.do("POST", path+"/events/confirm_phone", `{}`), http.StatusGone, "expired")
+	ans := a.do("GET", path, "")
+	a.want(ans, http.StatusOK, "")
+	if ans.view.State != states.Expired {
+		t.Errorf("GET of an expired flow: %s", ans.raw)
+	}
+}
+
+func TestAPI_IdempotencyKey(t *testing.T) {
+	a := newAPI(t)
+	path, _, _ := toConflict(a)
+	sends := func() int { return a.h.Sandbox.Stats().Calls[ratio.OpSendSMS.Route()] }
+	before := sends()
+	first := a.do("POST", path+"/events/confirm_phone", `{}`, "Idempotency-Key", "k1")
+	a.want(first, http.StatusOK, "")
+	again := a.do("POST", path+"/events/confirm_phone", `{}`, "Idempotency-Key", "k1")
+	a.want(again, http.StatusOK, "")
+	if again.raw != first.raw || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay = %s (replayed %q), want the first answer %s", again.raw, again.header.Get("Idempotent-Replayed"), first.raw)
+	}
+	if got := sends() - before; got != 1 {
+		t.Errorf("sms:send calls for two requests with one key = %d, want 1", got)
+	}
+	a.want(a.do("POST", path+"/events/confirm_phone", `{"otp":"123456"}`, "Idempotency-Key", "k1"),
+		http.StatusUnprocessableEntity, "idempotency_key_reused")
+	// The same key from another subject is another key.
+	a.subject = "user-2"
+	a.want(a.do("POST", path+"/events/confirm_phone", `{}`, "Idempotency-Key", "k1"), http.StatusNotFound, "not_found")
+}
+
+func TestAPI_ConcurrentRequestsOneStep(t *testing.T) {
+	a := newAPI(t)
+	path, _, _ := toConflict(a)
+	a.h.Sandbox.SetLatency(ratio.OpSendSMS, 50*time.Millisecond)
+	var wg sync.WaitGroup
+	statuses := make([]int, 6)
+	codes := make([]any, 6)
+	for i := range statuses {
+		wg.Go(func() {
+			req, _ := http.NewRequest("POST", a.url+path+"/events/confirm_phone", bytes.NewReader([]byte(`{}`)))
+			req.Header.Set(subjectHeader, a.subject)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var prob map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&prob)
+			statuses[i], codes[i] = resp.StatusCode, prob["code"]
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, s := range statuses {
+		switch {
+		case s == http.StatusOK:
+			ok++
+		case s == http.StatusConflict && (codes[i] == "concurrent_step" || codes[i] == "not_permitted"):
+		default:
+			t.Errorf("request %d: %d %v", i, s, codes[i])
+		}
+	}
+	if ok != 1 {
+		t.Errorf("%d requests applied the step, want 1 (statuses %v)", ok, statuses)
+	}
+}
