@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -204,6 +203,19 @@ func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) 
 	return r.view(), err
 }
 
+// History returns the audit history of flow id of subject: one entry per
+// transition and per attempt that left the state unchanged, never a secret.
+func (e *Engine) History(ctx context.Context, id, subject string) ([]store.HistoryEntry, error) {
+	if _, err := e.load(ctx, id, subject); err != nil {
+		return nil, err
+	}
+	h, err := e.store.History(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("history of flow %s: %w", id, err)
+	}
+	return h, nil
+}
+
 // Sweep expires up to limit flows whose deadline passed and returns how
 // many it moved to Expired. Several sweepers may run at once, in one
 // process or many: the store hands each flow to one of them.
@@ -271,6 +283,3 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
-
-// isTerminal reports whether s ends a flow.
-func isTerminal(s states.State) bool { return s.Terminal() }
