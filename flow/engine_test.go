@@ -130,28 +130,60 @@ func TestEngine_ConcurrentStepsApplyOnce(t *testing.T) {
 	}
 }
 
-// crashing plays a process that dies around one Ratio call: it cancels the
-// step's context before or after passing the call on.
-type crashing struct {
+// dying plays a process that dies during one Ratio call: the call reaches
+// Ratio (or not) and never returns, so nothing after it runs. When the test
+// ends the zombie wakes up and finds the flow moved on.
+type dying struct {
 	ratio.API
-	cancel context.CancelFunc
-	after  bool // the call reached Ratio before the crash
+	landed  bool          // the call reached Ratio before the death
+	entered chan struct{} // closed once the call is under way
+	dead    chan struct{} // closed when the test ends
 }
 
-func (c *crashing) AddWalletToUser(ctx context.Context, jwt ratio.Secret, req ratio.AddWalletRequest) (*ratio.AddWalletResponse, error) {
-	if c.after {
-		_, _ = c.API.AddWalletToUser(ctx, jwt, req)
-	}
-	c.cancel()
-	return nil, context.Canceled
+func newDying(t *testing.T, api ratio.API, landed bool) *dying {
+	return &dying{API: api, landed: landed, entered: make(chan struct{}), dead: make(chan struct{})}
 }
 
-func (c *crashing) SendSMS(ctx context.Context, jwt ratio.Secret, req ratio.SendSMSRequest) (*ratio.SendSMSResponse, error) {
-	if c.after {
-		_, _ = c.API.SendSMS(ctx, jwt, req)
+func (d *dying) die() error {
+	close(d.entered)
+	<-d.dead
+	return context.Canceled
+}
+
+func (d *dying) AddWalletToUser(ctx context.Context, jwt ratio.Secret, req ratio.AddWalletRequest) (*ratio.AddWalletResponse, error) {
+	if d.landed {
+		_, _ = d.API.AddWalletToUser(ctx, jwt, req)
 	}
-	c.cancel()
-	return nil, context.Canceled
+	return nil, d.die()
+}
+
+func (d *dying) SendSMS(ctx context.Context, jwt ratio.Secret, req ratio.SendSMSRequest) (*ratio.SendSMSResponse, error) {
+	if d.landed {
+		_, _ = d.API.SendSMS(ctx, jwt, req)
+	}
+	return nil, d.die()
+}
+
+// stepAndDie fires event on a dying engine in the background and returns
+// once its Ratio call is under way.
+func stepAndDie(t *testing.T, h *flowtest.Harness, d *dying, id string, event transitions.Event, in flow.Input) {
+	e, err := flow.New(h.Store, d, flowtest.SealKey, flow.Options{Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Step(context.Background(), id, h.Subject, event, in)
+		done <- err
+	}()
+	t.Cleanup(func() {
+		// Wake the zombie: its late answer must not clobber what happened since.
+		close(d.dead)
+		if err := <-done; err == nil {
+			t.Errorf("the zombie step succeeded after the flow moved on")
+		}
+	})
+	<-d.entered
 }
 
 func TestEngine_ReconcilesAddToUserLeftPending(t *testing.T) {
@@ -168,15 +200,7 @@ func TestEngine_ReconcilesAddToUserLeftPending(t *testing.T) {
 			w, p := flowtest.NewWallet(t), flowtest.NewPerson()
 			h.SeedUser(p)
 			v := h.Run(transitions.KindLink, linkConflict(w, p)[:6])
-			ctx, cancel := context.WithCancel(context.Background())
-			dying, err := flow.New(h.Store, &crashing{API: h.Ratio, cancel: cancel, after: tt.landed}, flowtest.SealKey,
-				flow.Options{Now: h.Clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := dying.Step(ctx, v.ID, h.Subject, transitions.SubmitOTP, flow.Input{OTP: h.OTP(p.Email)}); !errors.Is(err, context.Canceled) {
-				t.Fatalf("Step on the dying engine = %v, want context.Canceled", err)
-			}
+			stepAndDie(t, h, newDying(t, h.Ratio, tt.landed), v.ID, transitions.SubmitOTP, flow.Input{OTP: h.OTP(p.Email)})
 			rec, _ := h.Store.Get(context.Background(), v.ID)
 			if rec.Pending == nil || rec.Pending.Call != string(transitions.CallAddWalletToUser) || rec.State != states.EmailVerified {
 				t.Fatalf("after the crash: state %s, pending %+v; want EmailVerified with addToUser pending", rec.State, rec.Pending)
@@ -209,11 +233,7 @@ func TestEngine_ReconcilesLostSMS(t *testing.T) {
 	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
 	h.SeedUser(p)
 	v := h.Run(transitions.KindLink, toConflict(w, p))
-	ctx, cancel := context.WithCancel(context.Background())
-	dying, _ := flow.New(h.Store, &crashing{API: h.Ratio, cancel: cancel, after: true}, flowtest.SealKey, flow.Options{Now: h.Clock.Now})
-	if _, err := dying.Step(ctx, v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Step on the dying engine = %v, want context.Canceled", err)
-	}
+	stepAndDie(t, h, newDying(t, h.Ratio, true), v.ID, transitions.ConfirmPhone, flow.Input{})
 	h.Clock.Advance(h.Engine.Policy().PendingTimeout)
 	got, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{})
 	if err != nil || got.State != states.SmsFirstSent {
@@ -222,6 +242,36 @@ func TestEngine_ReconcilesLostSMS(t *testing.T) {
 	hist, _ := h.Store.History(context.Background(), v.ID)
 	if !slices.ContainsFunc(hist, func(e store.HistoryEntry) bool { return e.Outcome == flow.OutcomeReconciled }) {
 		t.Errorf("history %+v records no reconciliation", hist)
+	}
+}
+
+// TestEngine_CanceledCallerSettlesAtOnce: a caller that goes away during a
+// call (a closed browser tab) is not a dead process: the engine settles the
+// unknown outcome at once instead of holding the flow for the pending
+// timeout, and paces the next send as if the lost one went out.
+func TestEngine_CanceledCallerSettlesAtOnce(t *testing.T) {
+	h := flowtest.New(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, toConflict(w, p))
+	h.Sandbox.SetLatency(ratio.OpSendSMS, time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := h.Engine.Step(ctx, v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Step with a caller gone = %v, want context.DeadlineExceeded", err)
+	}
+	h.Sandbox.SetLatency(ratio.OpSendSMS, 0)
+	rec, _ := h.Store.Get(context.Background(), v.ID)
+	if rec.Pending != nil {
+		t.Fatalf("pending call %+v left behind by a live process", rec.Pending)
+	}
+	_, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{})
+	if !errors.Is(err, flow.ErrTooEarly) {
+		t.Fatalf("confirm at once = %v, want ErrTooEarly: the lost SMS may still arrive", err)
+	}
+	h.Clock.Advance(h.Engine.Policy().ResendCooldown)
+	if got, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{}); err != nil || got.State != states.SmsFirstSent {
+		t.Fatalf("confirm after the cooldown = %v, %v; want SmsFirstSent", got.State, err)
 	}
 }
 

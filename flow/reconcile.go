@@ -32,10 +32,17 @@ const (
 //   - anything else (reads and authentications) is safe to make again.
 func (r *run) reconcile(ctx context.Context) error {
 	p := r.rec.Pending
-	now := r.e.now()
-	if age := now.Sub(p.StartedAt); age < r.e.policy.PendingTimeout {
+	if age := r.e.now().Sub(p.StartedAt); age < r.e.policy.PendingTimeout {
 		return fmt.Errorf("%w: %s in flight for %s", ErrConcurrentStep, p.Call, age.Round(1e6))
 	}
+	return r.settle(ctx)
+}
+
+// settle resolves the pending call of a step whose outcome is unknown, as
+// reconcile describes, and persists the result.
+func (r *run) settle(ctx context.Context) error {
+	p := r.rec.Pending
+	now := r.e.now()
 	t, _ := r.c.flow.Find(r.rec.State, transitions.Event(p.Event))
 	switch transitions.Call(p.Call) {
 	case transitions.CallAddWalletToUser:

@@ -189,8 +189,14 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 	res := r.e.call(callCtx, t, r.d, in, now)
 	res.duration = time.Since(started)
 	if ctx.Err() != nil {
-		// The caller went away during the call. Its outcome is unknown to
-		// us; the pending record stays for the next step to reconcile.
+		// The caller went away during the call, but this process did not:
+		// settle the unknown outcome now, as the next step would after a
+		// crash, rather than hold the flow for the pending timeout.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+		defer cancel()
+		if err := r.settle(sctx); err != nil {
+			return result{}, errors.Join(ctx.Err(), err)
+		}
 		return result{}, ctx.Err()
 	}
 	return res, nil
