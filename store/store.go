@@ -33,17 +33,28 @@ var (
 	ErrAlreadyExists = errors.New("flow already exists")
 	// ErrClosed means the store was used after Close.
 	ErrClosed = errors.New("store closed")
+	// ErrInvalidPageToken means List was given a page token that no List
+	// returned.
+	ErrInvalidPageToken = errors.New("invalid page token")
 )
 
 // Store persists flows. Every method takes a context first and returns
-// ctx.Err() (possibly wrapped) when the context is done before the work is.
+// ctx.Err() (possibly wrapped) when the context is done before the work is;
+// a method called with a context that is already done writes nothing.
 // Implementations are safe for concurrent use by many goroutines, and, for
 // the durable backends, by many processes on the same database.
+//
+// Stores keep times at microsecond precision: they truncate every time they
+// are given (in records, history entries, pending calls and arguments) to the
+// microsecond, compare times at that precision, and return times in UTC.
+// They never read the clock: every time comes from the caller.
 type Store interface {
-	// Create stores a new record with Version 1 and the history entries it
-	// carries. It sets rec.Version to 1. Create returns ErrAlreadyExists if
-	// a record with rec.ID is already stored.
-	Create(ctx context.Context, rec *Record) error
+	// Create stores a new record with Version 1, together with the given
+	// history entries, numbered from 1 (the Seq given is ignored). It sets
+	// rec.Version to 1. Create returns ErrAlreadyExists if a record with
+	// rec.ID is already stored; on error nothing is written and rec is
+	// unchanged.
+	Create(ctx context.Context, rec *Record, history ...HistoryEntry) error
 
 	// Get returns the record with the given ID, without its history (see
 	// History). Get returns ErrNotFound if no record has that ID.
@@ -51,11 +62,13 @@ type Store interface {
 
 	// Update replaces the stored record rec.ID with rec if the stored version
 	// equals rec.Version, and appends the given history entries in the same
-	// atomic write. On success it increments rec.Version and sets the Seq of
-	// each entry (continuing the flow's sequence; entries are never
-	// rewritten). Update returns ErrConflict if the stored version differs
-	// and ErrNotFound if no record has that ID; on error nothing is written
-	// and rec is unchanged.
+	// atomic write. Kind, Subject and CreatedAt are fixed by Create: Update
+	// keeps the stored values. On success it increments rec.Version. The
+	// store numbers the entries itself, continuing the flow's sequence (the
+	// Seq given is ignored), and never rewrites an entry. Update ends any
+	// claim on the record (see ClaimExpired). Update returns ErrConflict if
+	// the stored version differs and ErrNotFound if no record has that ID; on
+	// error nothing is written and rec is unchanged.
 	Update(ctx context.Context, rec *Record, history ...HistoryEntry) error
 
 	// History returns the audit history of a flow, ordered by Seq from 1.
@@ -63,25 +76,31 @@ type Store interface {
 	History(ctx context.Context, id string) ([]HistoryEntry, error)
 
 	// List returns records matching q, ordered by creation time then ID,
-	// without history, one page at a time.
+	// without history, one page at a time. List returns ErrInvalidPageToken
+	// if q.PageToken is not a token List returned.
 	List(ctx context.Context, q Query) (Page, error)
 
 	// ClaimExpired claims up to limit records that are not terminal and
 	// whose ExpiresAt is at or before now, and that no other claim holds,
 	// for lease. Concurrent callers never receive the same record while its
 	// lease runs; a claim ends when the lease passes or the record is
-	// updated. The caller moves each claimed record to a terminal state with
+	// updated. The records come oldest ExpiresAt first, without history; a
+	// record with a zero ExpiresAt never expires, and a limit below 1 claims
+	// nothing. The caller moves each claimed record to a terminal state with
 	// Update.
 	ClaimExpired(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*Record, error)
 
 	// Purge applies a retention policy at time now: terminal records that
 	// ended before now-policy.KeepData lose their Data and Pending call (the
 	// sealed secrets) but keep their history; terminal records that ended
-	// before now-policy.KeepHistory are deleted with their history.
+	// before now-policy.KeepHistory are deleted with their history. A zero
+	// duration keeps forever. Scrubbing increments the record's Version, so a
+	// writer holding an older copy gets ErrConflict instead of restoring the
+	// data. Records that have not ended are never touched.
 	Purge(ctx context.Context, now time.Time, policy Retention) (PurgeResult, error)
 
-	// Close releases the store's resources. Every later call returns
-	// ErrClosed.
+	// Close releases the store's resources. Every later call, Close
+	// included, returns ErrClosed.
 	io.Closer
 }
 
@@ -101,12 +120,14 @@ type Record struct {
 	// Subject is the identity that started the flow; only it may see it.
 	Subject string
 	// Data is the engine's flow data, opaque to the store, secrets sealed.
+	// An empty Data is stored and returned as nil.
 	Data []byte
 	// Pending is the Ratio call in flight, recorded before it is made, or nil.
 	Pending *PendingCall
 	// CreatedAt and UpdatedAt are the times of the first and the latest write.
 	CreatedAt, UpdatedAt time.Time
-	// ExpiresAt is when the flow (or its current state) passes its deadline.
+	// ExpiresAt is when the flow (or its current state) passes its deadline;
+	// zero means never.
 	ExpiresAt time.Time
 	// EndedAt is when the flow reached a terminal state; zero while it runs.
 	EndedAt time.Time
@@ -197,7 +218,7 @@ type Retention struct {
 
 // PurgeResult counts what Purge did.
 type PurgeResult struct {
-	// Scrubbed counts records whose Data was dropped.
+	// Scrubbed counts records whose Data or Pending call this call dropped.
 	Scrubbed int
 	// Deleted counts records deleted with their history.
 	Deleted int
