@@ -1,0 +1,45 @@
+package backend
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/ratioflow/ratioflow/store"
+)
+
+// tokenVersion is the first byte of every page token, so that the format can
+// change without misreading old tokens.
+const tokenVersion = 1
+
+// Cursor is the position after which a List page continues: the creation
+// time and ID of the last record of the previous page.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Token encodes c as an opaque page token.
+func (c Cursor) Token() string {
+	b := make([]byte, 9, 9+len(c.ID))
+	b[0] = tokenVersion
+	binary.BigEndian.PutUint64(b[1:], uint64(Micro(c.CreatedAt).UnixMicro()))
+	b = append(b, c.ID...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseToken decodes a page token made by Cursor.Token. The empty token
+// yields ok == false. A malformed token is an error wrapping
+// store.ErrInvalidPageToken.
+func ParseToken(tok string) (c Cursor, ok bool, err error) {
+	if tok == "" {
+		return Cursor{}, false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) < 10 || b[0] != tokenVersion {
+		return Cursor{}, false, fmt.Errorf("page token %q: %w", tok, store.ErrInvalidPageToken)
+	}
+	micros := int64(binary.BigEndian.Uint64(b[1:9]))
+	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: string(b[9:])}, true, nil
+}
