@@ -39,14 +39,9 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 	}
 	slices.SortFunc(recs, func(a, b *store.Record) int { return compareAt(a, b.CreatedAt, b.ID) })
 
-	var page store.Page
-	if n := q.PageSize(); len(recs) > n {
-		recs = recs[:n]
-		last := recs[n-1]
-		page.NextPageToken = backend.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Token()
-	}
-	for _, r := range recs {
-		page.Records = append(page.Records, r.Clone())
+	page := backend.Page(q, recs)
+	for i, r := range page.Records {
+		page.Records[i] = r.Clone()
 	}
 	return page, nil
 }
