@@ -7,6 +7,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 
@@ -19,7 +20,7 @@ func BenchmarkUpdate(b *testing.B) {
 	now := time.Now()
 	data := make([]byte, 256)
 	setup := func(b *testing.B) (*pgstore.Store, *store.Record) {
-		s := openStore(b, newSchema(b))
+		s := openStore(b, pgtest.Schema(b))
 		rec := &store.Record{ID: "bench", Kind: "link", State: states.New, Subject: "s", Data: data,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
 		if err := s.Create(ctx, rec); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 
@@ -29,7 +30,7 @@ func schemaState(t *testing.T, pool *pgxpool.Pool) (migrations int, relations st
 }
 
 func TestMigrate_TwiceIsANoOp(t *testing.T) {
-	s := openStore(t, newSchema(t))
+	s := openStore(t, pgtest.Schema(t))
 	n, before := schemaState(t, s.Pool())
 	if n != pgstore.SchemaVersion() {
 		t.Errorf("migrations after Open = %d, want %d", n, pgstore.SchemaVersion())
@@ -45,7 +46,7 @@ func TestMigrate_TwiceIsANoOp(t *testing.T) {
 
 func TestMigrate_UpgradesAnOlderDatabase(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestMigrate_UpgradesAnOlderDatabase(t *testing.T) {
 }
 
 func TestMigrate_RefusesANewerDatabase(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	s := openStore(t, dsn)
 	if _, err := s.Pool().Exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')`,
 		pgstore.SchemaVersion()+1); err != nil {
@@ -90,12 +91,14 @@ func TestMigrate_RefusesANewerDatabase(t *testing.T) {
 // Replicas starting together all migrate; the advisory lock makes one of
 // them apply each migration and the others find it applied.
 func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	stores := make([]*pgstore.Store, 6)
 	errs := make([]error, len(stores))
 	var wg sync.WaitGroup
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = pgstore.Open(context.Background(), withParam(dsn, "pool_max_conns", "2")) })
+		wg.Go(func() {
+			stores[i], errs[i] = pgstore.Open(context.Background(), pgtest.WithParam(dsn, "pool_max_conns", "2"))
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -110,7 +113,7 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 }
 
 func TestNew_LeavesThePoolToItsOwner(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	pool, err := pgxpool.New(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 
@@ -31,7 +32,7 @@ func TestMultiReplica(t *testing.T) {
 		flows             = 500
 		steps             = replicaSteps
 	)
-	dsn := newSchema(t)
+	dsn := pgtest.Schema(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
