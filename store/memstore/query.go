@@ -74,7 +74,7 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		}
 		due = append(due, f)
 	}
-	slices.SortFunc(due, func(a, b *flow) int { return compareExpiry(a.rec, b.rec) })
+	slices.SortFunc(due, func(a, b *flow) int { return backend.ByExpiry(a.rec, b.rec) })
 	if len(due) > limit {
 		due = due[:limit]
 	}
@@ -85,14 +85,6 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		out[i] = f.rec.Clone()
 	}
 	return out, nil
-}
-
-// compareExpiry orders records by ExpiresAt then ID.
-func compareExpiry(a, b *store.Record) int {
-	if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.ID, b.ID)
 }
 
 // Purge implements store.Store.

@@ -56,17 +56,15 @@ var (
 // flow_history, from at to duration_ns.
 func historyArgs(hs []store.HistoryEntry) []any {
 	n := len(hs)
-	var (
-		at                                    = make([]time.Time, n)
-		from, event, to, outcome, call, codes = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		status                                = make([]int32, n)
-		dur                                   = make([]int64, n)
-	)
+	at := make([]time.Time, n)
+	from, event, to := make([]string, n), make([]string, n), make([]string, n)
+	outcome, call, code := make([]string, n), make([]string, n), make([]string, n)
+	status, duration := make([]int32, n), make([]int64, n)
 	for i, h := range hs {
 		at[i], from[i], event[i], to[i] = backend.Micro(h.At), string(h.From), h.Event, string(h.To)
-		outcome[i], call[i], status[i], codes[i], dur[i] = h.Outcome, h.Call, int32(h.Status), h.Code, int64(h.Duration)
+		outcome[i], call[i], status[i], code[i], duration[i] = h.Outcome, h.Call, int32(h.Status), h.Code, int64(h.Duration)
 	}
-	return []any{at, from, event, to, outcome, call, status, codes, dur}
+	return []any{at, from, event, to, outcome, call, status, code, duration}
 }
 
 // nullTime is a nullable time column's value: NULL for the zero time.
@@ -135,14 +133,21 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 
 // missing tells why a compare-and-swap write of flow id hit no row.
 func (s *Store) missing(ctx context.Context, op, id string) error {
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, id).Scan(&exists); err != nil {
+	ok, err := s.exists(ctx, id)
+	switch {
+	case err != nil:
 		return s.fail(ctx, op, err)
-	}
-	if !exists {
+	case !ok:
 		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", op, store.ErrConflict)
+}
+
+// exists reports whether flow id is stored.
+func (s *Store) exists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
 }
 
 // scanRecord reads the columns of flowCols.
@@ -230,9 +235,11 @@ func (s *Store) History(ctx context.Context, id string) ([]store.HistoryEntry, e
 	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
-	if len(hs) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
+	if len(hs) == 0 { // no history, or no flow?
+		if ok, err := s.exists(ctx, id); err != nil {
+			return nil, s.fail(ctx, op, err)
+		} else if !ok {
+			return nil, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 		}
 	}
 	return hs, nil

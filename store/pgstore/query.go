@@ -1,7 +1,6 @@
 package pgstore
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -59,12 +58,7 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		return nil, s.fail(ctx, "claim expired flows", err)
 	}
 	// RETURNING does not follow the ORDER BY of the CTE.
-	slices.SortFunc(recs, func(a, b *store.Record) int {
-		if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(recs, backend.ByExpiry)
 	return recs, nil
 }
 

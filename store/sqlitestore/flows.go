@@ -174,15 +174,21 @@ func insertEntries(ctx context.Context, stmt *sql.Stmt, id string, hs []store.Hi
 
 // missing tells why a compare-and-swap write of flow id hit no row.
 func (s *Store) missing(ctx context.Context, op, id string) error {
-	var one int
-	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM flows WHERE id = $1`, id).Scan(&one)
+	ok, err := s.exists(ctx, id)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	case err != nil:
 		return s.fail(ctx, op, err)
+	case !ok:
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", op, store.ErrConflict)
+}
+
+// exists reports whether flow id is stored.
+func (s *Store) exists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
 }
 
 // Get implements store.Store.
@@ -232,9 +238,11 @@ func (s *Store) History(ctx context.Context, id string) ([]store.HistoryEntry, e
 	if err := rows.Err(); err != nil {
 		return nil, s.fail(ctx, op, err)
 	}
-	if len(hs) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
+	if len(hs) == 0 { // no history, or no flow?
+		if ok, err := s.exists(ctx, id); err != nil {
+			return nil, s.fail(ctx, op, err)
+		} else if !ok {
+			return nil, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 		}
 	}
 	return hs, nil

@@ -65,3 +65,12 @@ func Page(q store.Query, recs []*store.Record) store.Page {
 	last := recs[n-1]
 	return store.Page{Records: recs, NextPageToken: Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Token()}
 }
+
+// ByExpiry orders records as ClaimExpired returns them: by ExpiresAt, then
+// ID.
+func ByExpiry(a, b *store.Record) int {
+	if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
