@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -75,6 +76,21 @@ func nullTime(t time.Time) any {
 	return t
 }
 
+// pendingJSON is the pending column's value: JSON text, or NULL for no
+// call. (pgx could marshal the struct itself, but not in the exec and
+// simple-protocol modes a connection pooler needs, which lack the
+// parameter's type.)
+func pendingJSON(p *store.PendingCall) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode pending call: %w", err)
+	}
+	return string(b), nil
+}
+
 // nullData is the data column's value: NULL when empty.
 func nullData(b []byte) any {
 	if len(b) == 0 {
@@ -89,7 +105,11 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 		return err
 	}
 	r := backend.Record(rec)
-	args := []any{r.ID, len(history), r.Kind, r.GraphVersion, string(r.State), r.Subject, nullData(r.Data), r.Pending,
+	pending, err := pendingJSON(r.Pending)
+	if err != nil {
+		return err
+	}
+	args := []any{r.ID, len(history), r.Kind, r.GraphVersion, string(r.State), r.Subject, nullData(r.Data), pending,
 		r.CreatedAt, r.UpdatedAt, nullTime(r.ExpiresAt), nullTime(r.EndedAt)}
 	query, want := insertFlow, int64(1)
 	if len(history) > 0 {
@@ -113,7 +133,11 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 		return err
 	}
 	r := backend.Record(rec)
-	args := []any{r.ID, r.Version, r.GraphVersion, string(r.State), nullData(r.Data), r.Pending,
+	pending, err := pendingJSON(r.Pending)
+	if err != nil {
+		return err
+	}
+	args := []any{r.ID, r.Version, r.GraphVersion, string(r.State), nullData(r.Data), pending,
 		r.UpdatedAt, nullTime(r.ExpiresAt), nullTime(r.EndedAt)}
 	query, want := updateFlow, int64(1)
 	if len(history) > 0 {
@@ -155,9 +179,10 @@ func scanRecord(row pgx.Row) (*store.Record, error) {
 	var (
 		r                store.Record
 		state            string
+		pending          []byte
 		expires, endedAt *time.Time
 	)
-	if err := row.Scan(&r.ID, &r.Kind, &r.GraphVersion, &state, &r.Version, &r.Subject, &r.Data, &r.Pending,
+	if err := row.Scan(&r.ID, &r.Kind, &r.GraphVersion, &state, &r.Version, &r.Subject, &r.Data, &pending,
 		&r.CreatedAt, &r.UpdatedAt, &expires, &endedAt); err != nil {
 		return nil, err
 	}
@@ -165,7 +190,11 @@ func scanRecord(row pgx.Row) (*store.Record, error) {
 	if len(r.Data) == 0 {
 		r.Data = nil
 	}
-	if r.Pending != nil {
+	if pending != nil {
+		r.Pending = new(store.PendingCall)
+		if err := json.Unmarshal(pending, r.Pending); err != nil {
+			return nil, fmt.Errorf("decode pending call of flow %s: %w", r.ID, err)
+		}
 		r.Pending.StartedAt = backend.Micro(r.Pending.StartedAt)
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
