@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -76,21 +75,6 @@ func nullTime(t time.Time) any {
 	return t
 }
 
-// pendingJSON is the pending column's value: JSON text, or NULL for no
-// call. (pgx could marshal the struct itself, but not in the exec and
-// simple-protocol modes a connection pooler needs, which lack the
-// parameter's type.)
-func pendingJSON(p *store.PendingCall) (any, error) {
-	if p == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode pending call: %w", err)
-	}
-	return string(b), nil
-}
-
 // nullData is the data column's value: NULL when empty.
 func nullData(b []byte) any {
 	if len(b) == 0 {
@@ -105,7 +89,7 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 		return err
 	}
 	r := backend.Record(rec)
-	pending, err := pendingJSON(r.Pending)
+	pending, err := backend.PendingJSON(r.Pending)
 	if err != nil {
 		return err
 	}
@@ -133,7 +117,7 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 		return err
 	}
 	r := backend.Record(rec)
-	pending, err := pendingJSON(r.Pending)
+	pending, err := backend.PendingJSON(r.Pending)
 	if err != nil {
 		return err
 	}
@@ -190,12 +174,9 @@ func scanRecord(row pgx.Row) (*store.Record, error) {
 	if len(r.Data) == 0 {
 		r.Data = nil
 	}
-	if pending != nil {
-		r.Pending = new(store.PendingCall)
-		if err := json.Unmarshal(pending, r.Pending); err != nil {
-			return nil, fmt.Errorf("decode pending call of flow %s: %w", r.ID, err)
-		}
-		r.Pending.StartedAt = backend.Micro(r.Pending.StartedAt)
+	var err error
+	if r.Pending, err = backend.ParsePending(pending); err != nil {
+		return nil, fmt.Errorf("flow %s: %w", r.ID, err)
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if expires != nil {

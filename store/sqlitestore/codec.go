@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -37,18 +36,6 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64).UTC()
 }
 
-// encodePending is the pending column's value: JSON, or NULL for no call.
-func encodePending(p *store.PendingCall) (any, error) {
-	if p == nil {
-		return nil, nil
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode pending call: %w", err)
-	}
-	return string(b), nil
-}
-
 // row holds the column values of a normalised record, as bound to
 // statements.
 type row struct {
@@ -60,7 +47,7 @@ type row struct {
 
 // toRow converts a normalised record to column values.
 func toRow(rec *store.Record) (row, error) {
-	pending, err := encodePending(rec.Pending)
+	pending, err := backend.PendingJSON(rec.Pending)
 	if err != nil {
 		return row{}, err
 	}
@@ -84,7 +71,7 @@ func scanRecord(row scanner) (*store.Record, error) {
 	var (
 		r                store.Record
 		state            string
-		pending          sql.NullString
+		pending          []byte
 		created, updated sql.NullInt64
 		expires, endedAt sql.NullInt64
 	)
@@ -93,12 +80,9 @@ func scanRecord(row scanner) (*store.Record, error) {
 		return nil, err
 	}
 	r.State = states.State(state)
-	if pending.Valid {
-		r.Pending = new(store.PendingCall)
-		if err := json.Unmarshal([]byte(pending.String), r.Pending); err != nil {
-			return nil, fmt.Errorf("decode pending call of flow %s: %w", r.ID, err)
-		}
-		r.Pending.StartedAt = backend.Micro(r.Pending.StartedAt)
+	var err error
+	if r.Pending, err = backend.ParsePending(pending); err != nil {
+		return nil, fmt.Errorf("flow %s: %w", r.ID, err)
 	}
 	if len(r.Data) == 0 {
 		r.Data = nil
