@@ -36,15 +36,22 @@ func testCreateRoundTrip(t *testing.T, s store.Store) {
 
 // An empty Data is stored and returned as nil; zero times stay zero.
 func testCreateEmptyFields(t *testing.T, s store.Store) {
-	rec := &store.Record{ID: "f-empty", Kind: "signin", State: states.New, Data: []byte{}, CreatedAt: t0, UpdatedAt: t0}
+	rec := &store.Record{ID: "f-empty", Kind: "signin", State: states.New, Data: []byte{}}
 	mustCreate(t, s, rec)
 	got := mustGet(t, s, rec.ID)
 	checkRecord(t, "Get", got, want(rec, 1))
 	if got.Data != nil {
 		t.Errorf("Get().Data = %#v, want nil", got.Data)
 	}
-	if !got.ExpiresAt.IsZero() || !got.EndedAt.IsZero() || got.Pending != nil {
-		t.Errorf("Get() = %+v, want zero ExpiresAt and EndedAt and nil Pending", got)
+	for name, tm := range map[string]time.Time{
+		"CreatedAt": got.CreatedAt, "UpdatedAt": got.UpdatedAt, "ExpiresAt": got.ExpiresAt, "EndedAt": got.EndedAt,
+	} {
+		if !tm.IsZero() {
+			t.Errorf("Get().%s = %v, want the zero time", name, tm)
+		}
+	}
+	if got.Pending != nil {
+		t.Errorf("Get().Pending = %+v, want nil", got.Pending)
 	}
 }
 
