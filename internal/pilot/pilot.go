@@ -152,7 +152,7 @@ func (p *Pilot) Continue(ctx context.Context, v *flow.View) (*flow.View, error) 
 			v = got
 		}
 		if err != nil {
-			if err := p.recover(ctx, v, err); err != nil {
+			if v, err = p.recover(ctx, v, err); err != nil {
 				return v, err
 			}
 		}
@@ -191,25 +191,32 @@ func (p *Pilot) next(ctx context.Context, v *flow.View) (transitions.Event, flow
 	return "", flow.Input{}, fmt.Errorf("pilot: nothing to do in state %s (next: %v)", v.State, v.Next)
 }
 
-// recover waits out what can be waited out and says whether to go on.
-func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) error {
+// recover waits out what can be waited out and returns the view to go on
+// from, or the error that ends the flight.
+func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) (*flow.View, error) {
 	var (
 		wait *flow.WaitError
 		se   *flow.StepError
 	)
 	switch {
 	case errors.As(err, &wait):
-		return p.sleep(ctx, wait.RetryAfter)
+		return v, p.sleep(ctx, wait.RetryAfter)
 	case errors.As(err, &se) && se.Outcome == transitions.RateLimited:
-		return p.sleep(ctx, se.RetryAfter)
+		return v, p.sleep(ctx, se.RetryAfter)
 	case errors.As(err, &se) && se.Outcome == transitions.InvalidOTP:
-		return p.resend(ctx, v)
+		return v, p.resend(ctx, v)
 	case errors.Is(err, flow.ErrExpired):
-		return nil // the view is terminal now
+		return v, nil // the view is terminal now
+	case errors.Is(err, flow.ErrConcurrentStep), errors.Is(err, flow.ErrNotPermitted), errors.Is(err, flow.ErrEnded):
+		// Someone else (another tab, a retry) moved the flow: look again.
+		if err := p.sleep(ctx, 20*time.Millisecond); err != nil {
+			return v, err
+		}
+		return p.Engine.Get(ctx, v.ID, p.Subject)
 	case recoverable(err):
-		return p.sleep(ctx, 50*time.Millisecond)
+		return v, p.sleep(ctx, 50*time.Millisecond)
 	}
-	return err
+	return v, err
 }
 
 // resend asks for a new code: the one read was wrong or expired.
