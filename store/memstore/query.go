@@ -39,14 +39,9 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 	}
 	slices.SortFunc(recs, func(a, b *store.Record) int { return compareAt(a, b.CreatedAt, b.ID) })
 
-	var page store.Page
-	if n := q.PageSize(); len(recs) > n {
-		recs = recs[:n]
-		last := recs[n-1]
-		page.NextPageToken = backend.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Token()
-	}
-	for _, r := range recs {
-		page.Records = append(page.Records, r.Clone())
+	page := backend.Page(q, recs)
+	for i, r := range page.Records {
+		page.Records[i] = r.Clone()
 	}
 	return page, nil
 }
@@ -79,7 +74,7 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		}
 		due = append(due, f)
 	}
-	slices.SortFunc(due, func(a, b *flow) int { return compareExpiry(a.rec, b.rec) })
+	slices.SortFunc(due, func(a, b *flow) int { return backend.ByExpiry(a.rec, b.rec) })
 	if len(due) > limit {
 		due = due[:limit]
 	}
@@ -90,14 +85,6 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		out[i] = f.rec.Clone()
 	}
 	return out, nil
-}
-
-// compareExpiry orders records by ExpiresAt then ID.
-func compareExpiry(a, b *store.Record) int {
-	if c := a.ExpiresAt.Compare(b.ExpiresAt); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.ID, b.ID)
 }
 
 // Purge implements store.Store.

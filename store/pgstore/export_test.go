@@ -1,0 +1,13 @@
+package pgstore
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MigrateTo exposes migrateTo to the tests.
+func (s *Store) MigrateTo(ctx context.Context, version int) error { return s.migrateTo(ctx, version) }
+
+// Pool exposes the store's pool to the tests.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
