@@ -67,6 +67,9 @@ type Pilot struct {
 	Persona Persona
 	// Observe, if set, is told about every step.
 	Observe func(Step)
+	// NoEntries leaves Step.Entries empty, saving Observe a read of the
+	// flow's history per step: the load generator needs only the timings.
+	NoEntries bool
 	// Sleep waits out a back-off; nil means a real sleep that ctx cuts short.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxSteps bounds the steps of one flow; zero means 64.
@@ -250,6 +253,10 @@ func (p *Pilot) report(ctx context.Context, event transitions.Event, before stat
 		return
 	}
 	s := Step{Event: event, Before: before, View: v, Err: err, Duration: d}
+	if p.NoEntries {
+		p.Observe(s)
+		return
+	}
 	if hist, herr := p.Engine.History(ctx, v.ID, p.Subject); herr == nil && len(hist) > p.seen {
 		s.Entries = hist[p.seen:]
 		p.seen = len(hist)
