@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -155,7 +156,7 @@ func (p *Pilot) Continue(ctx context.Context, v *flow.View) (*flow.View, error) 
 			v = got
 		}
 		if err != nil {
-			if err := p.recover(ctx, v, err); err != nil {
+			if v, err = p.recover(ctx, v, err); err != nil {
 				return v, err
 			}
 		}
@@ -194,25 +195,48 @@ func (p *Pilot) next(ctx context.Context, v *flow.View) (transitions.Event, flow
 	return "", flow.Input{}, fmt.Errorf("pilot: nothing to do in state %s (next: %v)", v.State, v.Next)
 }
 
-// recover waits out what can be waited out and says whether to go on.
-func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) error {
+// recover waits out what can be waited out and says whether to go on,
+// with the view to go on from.
+func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) (*flow.View, error) {
 	var (
 		wait *flow.WaitError
 		se   *flow.StepError
 	)
 	switch {
 	case errors.As(err, &wait):
-		return p.sleep(ctx, wait.RetryAfter)
+		return v, p.sleep(ctx, wait.RetryAfter)
 	case errors.As(err, &se) && se.Outcome == transitions.RateLimited:
-		return p.sleep(ctx, se.RetryAfter)
+		return v, p.sleep(ctx, se.RetryAfter)
 	case errors.As(err, &se) && se.Outcome == transitions.InvalidOTP:
-		return p.resend(ctx, v)
+		return v, p.resend(ctx, v)
+	case errors.As(err, &se) && se.Outcome == transitions.InvalidInput && se.Event == transitions.Sign:
+		return p.newChallenge(ctx, v, err)
 	case errors.Is(err, flow.ErrExpired):
-		return nil // the view is terminal now
+		return v, nil // the view is terminal now
 	case recoverable(err):
-		return p.sleep(ctx, 50*time.Millisecond)
+		return v, p.sleep(ctx, 50*time.Millisecond)
 	}
-	return err
+	return v, err
+}
+
+// newChallenge asks for a fresh challenge after Ratio refused a signature
+// the engine had checked: the challenge it signed is gone (used by a step
+// whose process died before it could record the answer, or expired), as
+// a wallet app would. The next turn of the loop signs the new one.
+func (p *Pilot) newChallenge(ctx context.Context, v *flow.View, cause error) (*flow.View, error) {
+	if !slices.ContainsFunc(v.Next, func(n flow.Next) bool { return n.Event == transitions.NewChallenge }) {
+		return v, cause
+	}
+	start := time.Now()
+	got, err := p.Engine.Step(ctx, v.ID, p.Subject, transitions.NewChallenge, flow.Input{})
+	if got == nil {
+		return v, err
+	}
+	p.report(ctx, transitions.NewChallenge, v.State, got, err, time.Since(start))
+	if err != nil && !recoverable(err) {
+		return got, err
+	}
+	return got, nil
 }
 
 // resend asks for a new code: the one read was wrong or expired.
