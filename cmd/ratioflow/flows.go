@@ -171,9 +171,9 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 	}
 	printRecords(e.stdout, recs, now)
 	if total > len(recs) {
-		fmt.Fprintf(e.stdout, "%d flows, the %d most recent shown (--limit 0 shows all)\n", total, len(recs))
+		fmt.Fprintf(e.stdout, "%s, the %d most recent shown (--limit 0 shows all)\n", count(total, "flow"), len(recs))
 	} else {
-		fmt.Fprintf(e.stdout, "%d flows\n", total)
+		fmt.Fprintln(e.stdout, count(total, "flow"))
 	}
 	return nil
 }
@@ -212,6 +212,14 @@ func printRecords(w io.Writer, recs []*store.Record, now time.Time) {
 			r.CreatedAt.Local().Format(time.DateTime), ago(now.Sub(r.UpdatedAt)))
 	}
 	tw.Flush()
+}
+
+// count says "1 flow", "2 flows".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func ago(d time.Duration) string {

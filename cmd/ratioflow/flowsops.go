@@ -261,7 +261,7 @@ func flowsSweep(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "expired %d flows\n", n)
+	fmt.Fprintf(e.stdout, "expired %s\n", count(n, "flow"))
 	return nil
 }
 
