@@ -235,7 +235,8 @@ func (b *bench) report(r *benchResult) error {
 	return nil
 }
 
-// newClient returns the replay's client for the bench's sandbox.
+// newReplay returns the raw replay for the bench's sandbox, on the
+// engine's HTTP client settings.
 func (b *bench) newReplay() *replay {
 	return &replay{base: b.target.url, id: b.target.id, secret: string(b.target.secret), hc: b.hc,
 		codes: b.target.codes(nil, nil)}

@@ -103,29 +103,28 @@ func (c *flowsCmd) record(ctx context.Context, id string) (store.Store, *store.R
 	return st, rec, nil
 }
 
-// engine returns an engine on st with the store's seal key. Without a
-// Ratio URL its Ratio refuses every call: enough to read, cancel and
-// expire flows.
-func (c *flowsCmd) engine(ctx context.Context, st store.Store, ratioURL string) (*flow.Engine, func(), error) {
+// engine returns an engine on st with the store's seal key, and a
+// function that releases its Ratio. Without a Ratio URL its Ratio refuses
+// every call: enough to read, cancel and expire flows.
+func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flow.Engine, func(), error) {
 	key, err := resolveSealKey(c.env.getenv, c.store(), false)
 	if err != nil {
 		return nil, nil, err
 	}
-	var api = offlineRatio{}
-	var closer = func() {}
-	url := firstNonEmpty(ratioURL, c.env.getenv(envRatioURL))
-	e, err := func() (*flow.Engine, error) {
-		if url == "" {
-			return flow.New(st, api, key.key, flow.Options{})
-		}
-		t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
-		if err != nil {
-			return nil, err
-		}
-		closer = func() { t.Close() }
-		return flow.New(st, t.client(), key.key, flow.Options{})
-	}()
-	return e, closer, err
+	if url == "" {
+		e, err := flow.New(st, offlineRatio{}, key.key, flow.Options{})
+		return e, func() {}, err
+	}
+	t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := flow.New(st, t.client(), key.key, flow.Options{})
+	if err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	return e, func() { t.Close() }, nil
 }
 
 func flowsList(ctx context.Context, e *env, args []string) error {

@@ -193,11 +193,12 @@ the seal key of the process that wrote the flow.`)
 	if err != nil {
 		return err
 	}
-	if firstNonEmpty(*ratioURL, e.getenv(envRatioURL)) == "" {
+	url := firstNonEmpty(*ratioURL, e.getenv(envRatioURL))
+	if url == "" {
 		return fmt.Errorf("resume calls Ratio: give --ratio URL or set %s (a flow the demo started against "+
 			"its in-process sandbox cannot be resumed: that sandbox ended with the demo)", envRatioURL)
 	}
-	return c.act(ctx, id, *ratioURL, func(eng *flow.Engine, rec *store.Record) (*flow.View, error) {
+	return c.act(ctx, id, url, func(eng *flow.Engine, rec *store.Record) (*flow.View, error) {
 		return eng.Resume(ctx, rec.ID, rec.Subject)
 	})
 }
