@@ -47,7 +47,7 @@ func (p *textSteps) header(d *demo) {
 		wallet += ", linked to the user"
 	}
 	fmt.Fprintf(w, "  wallet   %s (%s)\n\n", per.Wallet(), wallet)
-	fmt.Fprintf(w, "  %3s  %-20s %-33s %-25s %-25s %s\n", "#", "event", "transition", "Ratio call", "answer", "time")
+	fmt.Fprintf(w, "  %3s  %-20s %-33s %-27s %-25s %s\n", "#", "event", "transition", "Ratio call", "answer", "time")
 }
 
 func (p *textSteps) step(s pilot.Step) {
@@ -56,7 +56,7 @@ func (p *textSteps) step(s pilot.Step) {
 		if t, ok := p.flow.Find(h.From, transitions.Event(h.Event)); ok && t.Auto {
 			event += " (auto)"
 		}
-		fmt.Fprintf(p.w, "  %3d  %-20s %-33s %-25s %-25s %s\n", h.Seq, event, string(h.From)+" -> "+string(h.To),
+		fmt.Fprintf(p.w, "  %3d  %-20s %-33s %-27s %-25s %s\n", h.Seq, event, string(h.From)+" -> "+string(h.To),
 			h.Call, answer(h), millis(h.Duration))
 	}
 	if wait, why := backoff(s.Err); wait > 0 {
