@@ -46,7 +46,7 @@ func commands() []command {
 
 // run is the command: main gives it the operating system's values.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{getenv: getenv, stdin: &ctxReader{ctx: ctx, r: stdin}, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		topUsage(stderr)
 		return usageErrorf("", "no command given")
@@ -59,7 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			return c.run(ctx, e, args[1:])
+			err := c.run(ctx, e, args[1:])
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				return errors.New("interrupted")
+			}
+			return err
 		}
 	}
 	return usageErrorf("", "unknown command %q (commands: %s)", name, commandNames())
@@ -213,4 +217,34 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// ctxReader is stdin that stops waiting when ctx is done, so that Ctrl-C
+// ends a demo waiting at a prompt. The read it abandons finishes in the
+// background; the process is exiting by then.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	buf := make([]byte, len(p))
+	done := make(chan result, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		done <- result{n, err}
+	}()
+	select {
+	case res := <-done:
+		return copy(p, buf[:res.n]), res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	}
 }
