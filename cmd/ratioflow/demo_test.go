@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
@@ -202,5 +204,27 @@ func TestBenchPersona(t *testing.T) {
 	}
 	if _, err := ratio.NormalizePhone(phone(phoneSpace - 1)); err != nil {
 		t.Errorf("the last number of the space: %v", err)
+	}
+}
+
+// TestDemo_InterruptedAtAPrompt checks that the end of the context (Ctrl-C)
+// ends a demo waiting for the person at the terminal.
+func TestDemo_InterruptedAtAPrompt(t *testing.T) {
+	t.Parallel()
+	ratioOnly := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(ratioOnly.Close)
+	env := map[string]string{"RATIO_CLIENT_ID": "app", "RATIO_CLIENT_SECRET": "s3cret"}
+	stdin, w := io.Pipe() // nobody types
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background()) // as signal.NotifyContext does on SIGINT
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	var out, errb strings.Builder
+	err := run(ctx, []string{"demo", "--store", "memory:", "--ratio", ratioOnly.URL}, func(k string) string { return env[k] }, stdin, &out, &errb)
+	if err == nil || errorLine(err) != "error: interrupted" {
+		t.Errorf("run = %v, want interrupted", err)
+	}
+	if !strings.Contains(errb.String(), "Your phone number") {
+		t.Errorf("stderr lacks the prompt:\n%s", errb.String())
 	}
 }
