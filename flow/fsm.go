@@ -13,15 +13,27 @@ import (
 )
 
 // compiled is a declared flow prepared for the engine: its version and the
-// looplab event descriptions built from its table once.
+// looplab event descriptions built from its table once, in whole and cut
+// per source state.
 type compiled struct {
 	flow    *transitions.Flow
 	version string
 	events  fsm.Events
+	// from holds, for each source state, the events that leave it, with
+	// that state as their only source: the rows of the table a step from
+	// that state can take.
+	from map[states.State]fsm.Events
 }
 
 func compile(f *transitions.Flow) *compiled {
-	return &compiled{flow: f, version: f.Version(), events: fsmEvents(f)}
+	c := &compiled{flow: f, version: f.Version(), events: fsmEvents(f), from: map[states.State]fsm.Events{}}
+	for _, e := range c.events {
+		for _, src := range e.Src {
+			s := states.State(src)
+			c.from[s] = append(c.from[s], fsm.EventDesc{Name: e.Name, Src: []string{src}, Dst: e.Dst})
+		}
+	}
+	return c
 }
 
 // fsmEvents turns a table into looplab events: one event per transition
@@ -56,8 +68,12 @@ func fsmEvent(e transitions.Event, o transitions.Outcome) string { return string
 // I/O (the Ratio call is already made), and the context passed to looplab
 // is never cancelled: a cancelled context wedges a looplab FSM for good
 // (looplab/fsm#115).
+//
+// The FSM holds the rows of the table that leave from, not the whole
+// table: only they can fire in from, and building looplab's maps for the
+// whole link table cost ten times the rest of a step.
 func (c *compiled) transit(ctx context.Context, from states.State, e transitions.Event, o transitions.Outcome) (states.State, error) {
-	m := fsm.NewFSM(string(from), c.events, nil)
+	m := fsm.NewFSM(string(from), c.from[from], nil)
 	err := m.Event(context.WithoutCancel(ctx), fsmEvent(e, o))
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {

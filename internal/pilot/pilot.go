@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -67,6 +68,9 @@ type Pilot struct {
 	Persona Persona
 	// Observe, if set, is told about every step.
 	Observe func(Step)
+	// NoEntries leaves Step.Entries empty, saving Observe a read of the
+	// flow's history per step: the load generator needs only the timings.
+	NoEntries bool
 	// Sleep waits out a back-off; nil means a real sleep that ctx cuts short.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxSteps bounds the steps of one flow; zero means 64.
@@ -205,6 +209,8 @@ func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) (*flow.Vie
 		return v, p.sleep(ctx, se.RetryAfter)
 	case errors.As(err, &se) && se.Outcome == transitions.InvalidOTP:
 		return v, p.resend(ctx, v)
+	case errors.As(err, &se) && se.Outcome == transitions.InvalidInput && se.Event == transitions.Sign:
+		return p.newChallenge(ctx, v, err)
 	case errors.Is(err, flow.ErrExpired):
 		return v, nil // the view is terminal now
 	case errors.Is(err, flow.ErrConcurrentStep), errors.Is(err, flow.ErrNotPermitted), errors.Is(err, flow.ErrEnded):
@@ -217,6 +223,26 @@ func (p *Pilot) recover(ctx context.Context, v *flow.View, err error) (*flow.Vie
 		return v, p.sleep(ctx, 50*time.Millisecond)
 	}
 	return v, err
+}
+
+// newChallenge asks for a fresh challenge after Ratio refused a signature
+// the engine had checked: the challenge it signed is gone (used by a step
+// whose process died before it could record the answer, or expired), as
+// a wallet app would. The next turn of the loop signs the new one.
+func (p *Pilot) newChallenge(ctx context.Context, v *flow.View, cause error) (*flow.View, error) {
+	if !slices.ContainsFunc(v.Next, func(n flow.Next) bool { return n.Event == transitions.NewChallenge }) {
+		return v, cause
+	}
+	start := time.Now()
+	got, err := p.Engine.Step(ctx, v.ID, p.Subject, transitions.NewChallenge, flow.Input{})
+	if got == nil {
+		return v, err
+	}
+	p.report(ctx, transitions.NewChallenge, v.State, got, err, time.Since(start))
+	if err != nil && !recoverable(err) {
+		return got, err
+	}
+	return got, nil
 }
 
 // resend asks for a new code: the one read was wrong or expired.
@@ -257,6 +283,10 @@ func (p *Pilot) report(ctx context.Context, event transitions.Event, before stat
 		return
 	}
 	s := Step{Event: event, Before: before, View: v, Err: err, Duration: d}
+	if p.NoEntries {
+		p.Observe(s)
+		return
+	}
 	if hist, herr := p.Engine.History(ctx, v.ID, p.Subject); herr == nil && len(hist) > p.seen {
 		s.Entries = hist[p.seen:]
 		p.seen = len(hist)

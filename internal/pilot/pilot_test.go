@@ -115,3 +115,31 @@ func TestPilot_ResumesAnAbandonedFlow(t *testing.T) {
 		t.Fatalf("Resume = %v, %v; want Linked", got.State, err)
 	}
 }
+
+func TestPilot_AsksForANewChallengeWhenRatioLostIt(t *testing.T) {
+	h := flowtest.New(t)
+	p := newPilot(t, h)
+	seed(t, h, p.Persona, false)
+	v, err := h.Engine.Start(context.Background(), transitions.KindLink, h.Subject, p.Persona.StartInput(transitions.KindLink))
+	if err != nil || v.State != states.ChallengeIssued {
+		t.Fatalf("Start = %v, %v", v, err)
+	}
+	// The challenge is used up behind the engine's back, as by a step
+	// whose process died before it recorded Ratio's answer.
+	sig, err := ratio.SignPersonal(p.Persona.Key, v.Challenge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Ratio.AuthenticateWallet(context.Background(), "", ratio.AuthenticateWalletRequest{WalletAddress: p.Persona.Wallet(), Signature: sig}); err != nil {
+		t.Fatal(err)
+	}
+	var events []transitions.Event
+	p.Observe = func(s pilot.Step) { events = append(events, s.Event) }
+	got, err := p.Continue(context.Background(), v)
+	if err != nil || got.State != states.Linked {
+		t.Fatalf("Continue = %v, %v; want Linked", got.State, err)
+	}
+	if len(events) < 3 || events[0] != transitions.Sign || events[1] != transitions.NewChallenge || events[2] != transitions.Sign {
+		t.Errorf("events = %v, want sign, new_challenge, sign, ...", events)
+	}
+}

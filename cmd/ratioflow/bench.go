@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/ratioflow/ratioflow/internal/pilot"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+)
+
+const benchAbout = `
+Run --flows flows with --concurrency workers against a Ratio sandbox (one
+started in this process on loopback, or the 'ratioflow sandbox' at --ratio),
+each worker playing one user and wallet at a time: keys, phones and emails
+derived from --seed, codes read from the sandbox. The users the flows need
+are seeded first, outside the timing. Then the same Ratio calls are replayed
+with plain net/http for as many other users, at the same concurrency, to
+measure what the engine costs over a hand-written client.
+
+The last line of stdout is one JSON object: flows, completed, failed,
+flows_per_sec, step_p50_ms, step_p99_ms, ratio_calls, raw_flows_per_sec,
+engine_to_raw, store, flow. A progress bar goes to stderr when it is a
+terminal.
+
+--resume finishes every unfinished bench-<seed>-* flow in --store, as after
+a bench killed half way: it needs that run's durable store and seal key,
+and its sandbox (a 'ratioflow sandbox' given with --ratio). Calls the killed
+process left pending are taken for dead after --pending-timeout.`
+
+// benchOpts are bench's flags.
+type benchOpts struct {
+	flows, concurrency int
+	kind               transitions.Kind
+	storeURL, ratioURL string
+	seed               int64
+	resume, replay     bool
+	pendingTimeout     time.Duration
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	o, err := parseBench(e, args)
+	if err != nil {
+		return err
+	}
+	if o.resume {
+		if err := checkResumable(e, o); err != nil {
+			return err
+		}
+	}
+	b := &bench{env: e, o: o}
+	defer b.close()
+	if err := b.setUp(ctx); err != nil {
+		return err
+	}
+	var res *benchResult
+	if o.resume {
+		res, err = b.resumeAll(ctx)
+	} else {
+		res, err = b.runAll(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return b.report(res)
+}
+
+func parseBench(e *env, args []string) (*benchOpts, error) {
+	fs := flagSet(e, "bench", "[--flows N] [--concurrency C] [--flow NAME] [--store URL] [--ratio URL] [--seed S] [--resume]", benchAbout)
+	o := &benchOpts{}
+	fs.IntVar(&o.flows, "flows", 100, "how many flows to run")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "how many flows run at once")
+	kind := fs.String("flow", string(transitions.KindLink), "the flow to run: "+kindList())
+	fs.StringVar(&o.storeURL, "store", "", "store URL (default $"+envStore+", else "+defaultBenchStore()+")")
+	fs.StringVar(&o.ratioURL, "ratio", "", "sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the users' keys, phones and emails, and of the flows' subjects")
+	fs.BoolVar(&o.resume, "resume", false, "finish the unfinished flows of an earlier bench with the same --seed")
+	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
+	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 5*time.Second, "how long a Ratio call may stay pending before it is taken for dead")
+	if err := noArgs(fs, args); err != nil {
+		return nil, err
+	}
+	f, err := lookupFlow("bench", *kind, false)
+	if err != nil {
+		return nil, err
+	}
+	o.kind = f.Kind
+	switch {
+	case o.flows < 1:
+		return nil, usageErrorf("bench", "--flows must be at least 1")
+	case o.concurrency < 1:
+		return nil, usageErrorf("bench", "--concurrency must be at least 1")
+	case o.pendingTimeout < time.Second:
+		return nil, usageErrorf("bench", "--pending-timeout must be at least 1s")
+	}
+	o.storeURL = firstNonEmpty(o.storeURL, e.getenv(envStore), defaultBenchStore())
+	return o, nil
+}
+
+// defaultBenchStore is bench's store given none: SQLite, as a service on
+// one machine would run, in the temporary directory.
+func defaultBenchStore() string {
+	return "sqlite:" + filepath.Join(os.TempDir(), "ratioflow-bench.db")
+}
+
+// checkResumable says what --resume lacks before anything is opened.
+func checkResumable(e *env, o *benchOpts) error {
+	if firstNonEmpty(o.ratioURL, e.getenv(envRatioURL)) == "" {
+		return errors.New("bench --resume needs the sandbox the killed run used, which must have outlived it: " +
+			"run 'ratioflow sandbox' and give its URL with --ratio to both runs (an in-process sandbox dies with its process)")
+	}
+	if scheme(o.storeURL) == "memory" {
+		return errors.New("bench --resume needs the durable store of the killed run (--store sqlite:PATH or postgres://...): memory: died with it")
+	}
+	return nil
+}
+
+// bench is one run of the bench command.
+type bench struct {
+	env    *env
+	o      *benchOpts
+	target *ratioTarget
+	store  store.Store
+	engine *flow.Engine
+	hc     *http.Client      // the engine's and the replay's HTTP client
+	people [][]pilot.Persona // per set, per flow index
+}
+
+func (b *bench) setUp(ctx context.Context) error {
+	var err error
+	if b.target, err = openRatio(ctx, b.env.getenv, b.o.ratioURL, ratiotest.Config{}); err != nil {
+		return err
+	}
+	if b.target.mode == realRatio {
+		return fmt.Errorf("bench runs against a sandbox only, and %s is not one (it has no /_sandbox/ hooks)", b.target.url)
+	}
+	if b.store, err = openStore(ctx, b.o.storeURL); err != nil {
+		return err
+	}
+	key, err := resolveSealKey(b.env.getenv, b.o.storeURL, !b.o.resume)
+	if err != nil {
+		return err
+	}
+	b.hc = benchHTTPClient(b.o.concurrency)
+	client := b.target.client()
+	client.HTTPClient = b.hc
+	policy := flow.Policy{PendingTimeout: b.o.pendingTimeout,
+		// A send whose outcome a killed process never learned blocks the
+		// next one for this long; a bench has no person to wait for it.
+		ResendCooldown: min(b.o.pendingTimeout, 2*time.Second)}
+	b.engine, err = flow.New(b.store, client, key.key, flow.Options{Policy: policy})
+	return err
+}
+
+// benchHTTPClient keeps a connection per worker open to the sandbox, for
+// the engine's client and the replay alike.
+func benchHTTPClient(concurrency int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 2*concurrency+10, 2*concurrency+10
+	return &http.Client{Transport: t, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (b *bench) close() {
+	if b.store != nil {
+		b.store.Close()
+	}
+	if b.target != nil {
+		b.target.Close()
+	}
+}
+
+// ratioCalls counts the sandbox's calls so far.
+func (b *bench) ratioCalls(ctx context.Context) (int, error) {
+	s, err := b.target.stats(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the sandbox's counters: %w", err)
+	}
+	n := 0
+	for _, c := range s.Calls {
+		n += c
+	}
+	return n, nil
+}
+
+// benchResult is the last line of bench's output.
+type benchResult struct {
+	Flow           transitions.Kind `json:"flow"`
+	Store          string           `json:"store"`
+	Resumed        bool             `json:"resumed,omitempty"`
+	Flows          int              `json:"flows"`
+	Completed      int              `json:"completed"`
+	Failed         int              `json:"failed"`
+	Concurrency    int              `json:"concurrency"`
+	Seconds        float64          `json:"seconds"`
+	FlowsPerSec    float64          `json:"flows_per_sec"`
+	StepP50MS      float64          `json:"step_p50_ms"`
+	StepP99MS      float64          `json:"step_p99_ms"`
+	RatioCalls     int              `json:"ratio_calls"`
+	RawFlowsPerSec float64          `json:"raw_flows_per_sec,omitempty"`
+	EngineToRaw    float64          `json:"engine_to_raw,omitempty"`
+
+	failures []string // the first few failures, for stderr
+}
+
+func (b *bench) report(r *benchResult) error {
+	w := b.env.stdout
+	what := "ran"
+	if r.Resumed {
+		what = "resumed"
+	}
+	fmt.Fprintf(w, "engine: %s %d %s flows, %d workers, store %s, %s\n", what, r.Flows, r.Flow, r.Concurrency, r.Store, b.target.describe())
+	fmt.Fprintf(w, "  %d completed, %d failed in %.2fs: %.1f flows/s; step p50 %.2fms, p99 %.2fms; %d Ratio calls\n",
+		r.Completed, r.Failed, r.Seconds, r.FlowsPerSec, r.StepP50MS, r.StepP99MS, r.RatioCalls)
+	if r.RawFlowsPerSec > 0 {
+		fmt.Fprintf(w, "raw replay: %.1f flows/s with plain net/http; the engine runs at %.2f of it\n", r.RawFlowsPerSec, r.EngineToRaw)
+	}
+	for _, f := range r.failures {
+		fmt.Fprintf(b.env.stderr, "failed: %s\n", f)
+	}
+	if err := json.NewEncoder(w).Encode(r); err != nil {
+		return err
+	}
+	if r.Failed > 0 {
+		return fmt.Errorf("%d of %d flows failed", r.Failed, r.Flows)
+	}
+	return nil
+}
+
+// newReplay returns the raw replay for the bench's sandbox, on the
+// engine's HTTP client settings.
+func (b *bench) newReplay() *replay {
+	return &replay{base: b.target.url, id: b.target.id, secret: string(b.target.secret), hc: b.hc,
+		codes: b.target.codes(nil, nil)}
+}

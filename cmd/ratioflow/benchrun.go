@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/internal/pilot"
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/store"
+)
+
+// Persona sets: the engine's people and the replay's never meet.
+const (
+	setEngine = 0
+	setReplay = 1
+)
+
+// runAll seeds the sandbox, replays the raw calls, then runs the flows.
+func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
+	n, c, kind := b.o.flows, b.o.concurrency, b.o.kind
+	sets := []int{setEngine}
+	if b.o.replay {
+		sets = append(sets, setReplay)
+	}
+	b.makePeople(sets, n)
+	if needsUser(kind) {
+		if err := b.seed(ctx, sets); err != nil {
+			return nil, err
+		}
+	}
+	res := &benchResult{Flow: kind, Store: b.o.storeURL, Flows: n, Concurrency: c}
+	if b.o.replay {
+		raw := b.newReplay()
+		rawTime, failed, err := pool(ctx, n, c, nil, func(ctx context.Context, i int) error {
+			return raw.fly(ctx, kind, b.people[setReplay][i])
+		})
+		if err != nil {
+			return nil, err
+		}
+		if failed.n > 0 {
+			return nil, fmt.Errorf("the raw replay failed %d of %d flows: %s", failed.n, n, failed.first)
+		}
+		res.RawFlowsPerSec = float64(n) / rawTime.Seconds()
+	}
+	calls0, err := b.ratioCalls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lat := &latencies{}
+	prog := newProgress(b.env.stderr, "engine", n)
+	elapsed, failed, err := pool(ctx, n, c, prog, func(ctx context.Context, i int) error {
+		p := b.pilot(i, lat)
+		v, err := p.Fly(ctx, kind)
+		return ended(v, err)
+	})
+	prog.done()
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(ctx, res, elapsed, failed, lat, calls0)
+}
+
+// finish fills the result's measures.
+func (b *bench) finish(ctx context.Context, res *benchResult, elapsed time.Duration, failed *failures, lat *latencies, calls0 int) (*benchResult, error) {
+	calls, err := b.ratioCalls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Failed, res.failures = failed.n, failed.all
+	res.Completed = res.Flows - res.Failed
+	res.Seconds = elapsed.Seconds()
+	res.FlowsPerSec = float64(res.Flows) / elapsed.Seconds()
+	res.StepP50MS, res.StepP99MS = lat.percentile(50), lat.percentile(99)
+	res.RatioCalls = calls - calls0
+	if res.RawFlowsPerSec > 0 {
+		res.EngineToRaw = res.FlowsPerSec / res.RawFlowsPerSec
+	}
+	return res, nil
+}
+
+// seed creates the users the flows need, for each persona set, before
+// anything is timed.
+func (b *bench) seed(ctx context.Context, sets []int) error {
+	for _, set := range sets {
+		_, failed, err := pool(ctx, b.o.flows, b.o.concurrency, nil, func(ctx context.Context, i int) error {
+			return b.target.seedUser(ctx, userSeed(b.people[set][i], b.o.kind))
+		})
+		if err != nil {
+			return err
+		}
+		if failed.n > 0 {
+			if failed.conflict {
+				return fmt.Errorf("seed the sandbox: its users already include seed %d's (%s): "+
+					"give another --seed, or a fresh sandbox", b.o.seed, failed.first)
+			}
+			return fmt.Errorf("seed the sandbox: %d of %d users failed: %s", failed.n, b.o.flows, failed.first)
+		}
+	}
+	return nil
+}
+
+// makePeople derives the people of each set before anything is timed:
+// a key takes a scalar multiplication, the cost of a signature.
+func (b *bench) makePeople(sets []int, n int) {
+	b.people = make([][]pilot.Persona, len(benchSets))
+	for _, set := range sets {
+		b.people[set] = make([]pilot.Persona, n)
+		_, _, _ = pool(context.Background(), n, runtime.GOMAXPROCS(0), nil, func(_ context.Context, i int) error {
+			b.people[set][i] = benchPersona(b.o.seed, set, i)
+			return nil
+		})
+	}
+}
+
+// pilot returns the pilot of the i-th flow of the engine's set.
+func (b *bench) pilot(i int, lat *latencies) *pilot.Pilot {
+	return &pilot.Pilot{
+		Engine: b.engine, Codes: b.target.codes(nil, nil), Subject: benchSubject(b.o.seed, i),
+		Persona: b.people[setEngine][i], NoEntries: true,
+		Observe: func(s pilot.Step) { lat.add(s.Duration) },
+	}
+}
+
+// ended checks that a flow ended where its kind should.
+func ended(v *flow.View, err error) error {
+	if err != nil {
+		if v != nil {
+			return fmt.Errorf("flow %s in %s: %w", v.ID, v.State, err)
+		}
+		return err
+	}
+	if want := demoEnd[v.Kind]; v.State != want {
+		return fmt.Errorf("flow %s ended in %s, not %s%s", v.ID, v.State, want, lastMessage(v))
+	}
+	return nil
+}
+
+// resumeAll finishes the unfinished flows of an earlier run with the
+// same seed.
+func (b *bench) resumeAll(ctx context.Context) (*benchResult, error) {
+	ids, idx, total, err := b.unfinished(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.makePeople([]int{setEngine}, slices.Max(append(idx, -1))+1)
+	fmt.Fprintf(b.env.stdout, "resuming %d unfinished of %d bench-%d flows in %s\n", len(ids), total, b.o.seed, b.o.storeURL)
+	res := &benchResult{Flow: b.o.kind, Store: b.o.storeURL, Resumed: true, Flows: len(ids), Concurrency: b.o.concurrency}
+	calls0, err := b.ratioCalls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lat := &latencies{}
+	prog := newProgress(b.env.stderr, "resume", len(ids))
+	elapsed, failed, err := pool(ctx, len(ids), b.o.concurrency, prog, func(ctx context.Context, j int) error {
+		v, err := b.pilot(idx[j], lat).Resume(ctx, ids[j])
+		return ended(v, err)
+	})
+	prog.done()
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(ctx, res, elapsed, failed, lat, calls0)
+}
+
+// unfinished lists the store's flows of subject bench-<seed>-<i> that have
+// not ended, with each one's i, and counts all of them.
+func (b *bench) unfinished(ctx context.Context) (ids []string, idx []int, total int, err error) {
+	prefix := fmt.Sprintf("bench-%d-", b.o.seed)
+	q := store.Query{Limit: store.MaxPageSize}
+	for {
+		page, err := b.store.List(ctx, q)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("list flows: %w", err)
+		}
+		for _, r := range page.Records {
+			i, err := strconv.Atoi(strings.TrimPrefix(r.Subject, prefix))
+			if !strings.HasPrefix(r.Subject, prefix) || err != nil {
+				continue
+			}
+			total++
+			if !r.Terminal() {
+				ids, idx = append(ids, r.ID), append(idx, i)
+			}
+		}
+		if page.NextPageToken == "" {
+			return ids, idx, total, nil
+		}
+		q.PageToken = page.NextPageToken
+	}
+}
+
+// failures collects the failed jobs of a pool.
+type failures struct {
+	mu       sync.Mutex
+	n        int
+	first    string
+	all      []string // the first few
+	conflict bool     // some failed on a 409
+}
+
+func (f *failures) add(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	if f.first == "" {
+		f.first = err.Error()
+	}
+	if len(f.all) < 5 {
+		f.all = append(f.all, err.Error())
+	}
+	f.conflict = f.conflict || errors.Is(err, ratio.ErrConflict)
+}
+
+// pool runs job(0..n-1) on c workers and returns the wall time. A failed
+// job is counted; only ctx's end stops the pool.
+func pool(ctx context.Context, n, c int, prog *progress, job func(context.Context, int) error) (time.Duration, *failures, error) {
+	failed := &failures{}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range min(c, n) {
+		wg.Go(func() {
+			for i := range jobs {
+				if err := job(ctx, i); err != nil {
+					failed.add(err)
+				}
+				prog.add()
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return time.Since(start), failed, ctx.Err()
+}
+
+// latencies collects the duration of every engine call.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d)
+	l.mu.Unlock()
+}
+
+// percentile returns the p-th percentile in milliseconds.
+func (l *latencies) percentile(p int) float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.d) == 0 {
+		return 0
+	}
+	slices.Sort(l.d)
+	i := min(len(l.d)*p/100, len(l.d)-1)
+	return float64(l.d[i].Microseconds()) / 1000
+}

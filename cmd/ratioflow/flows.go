@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/states"
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/transitions"
+	"github.com/ratioflow/ratioflow/visualize"
+)
+
+const flowsAbout = `
+Operate on the flows persisted in a store (--store URL, else $RATIOFLOW_STORE,
+else the demo's SQLite file):
+
+  list               the flows, newest last; filter by kind, state, subject, age
+  show ID            a flow's record, its view and its audit history
+  audit ID           the audit diagram of a flow (--format state|sequence)
+  resume ID          bring a flow up to date after a crash (calls Ratio)
+  cancel ID          move a flow to Canceled
+  sweep              expire the flows past their deadline
+
+list and audit need no seal key: records and histories hold no secret. show
+needs it to show the view; resume, cancel and sweep need it to write.`
+
+// flowsCmd is one 'flows' subcommand: its store and the flags they share.
+type flowsCmd struct {
+	env      *env
+	name     string
+	fs       *flag.FlagSet
+	storeURL *string
+}
+
+func newFlowsCmd(e *env, sub, usage, about string) *flowsCmd {
+	c := &flowsCmd{env: e, name: "flows " + sub}
+	c.fs = flagSet(e, c.name, usage, about)
+	c.storeURL = c.fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
+	return c
+}
+
+func runFlows(ctx context.Context, e *env, args []string) error {
+	subs := map[string]func(context.Context, *env, []string) error{
+		"list": flowsList, "show": flowsShow, "audit": flowsAudit,
+		"resume": flowsResume, "cancel": flowsCancel, "sweep": flowsSweep,
+	}
+	if len(args) == 0 {
+		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel or sweep")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep [flags]\n\n%s\n\n"+
+			"Run 'ratioflow flows <subcommand> --help' for its flags.\n", strings.TrimSpace(flowsAbout))
+		return flag.ErrHelp
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel or sweep", args[0])
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// parseID parses the flags and the one flow ID the subcommand takes.
+func (c *flowsCmd) parseID(args []string) (string, error) {
+	pos, err := parse(c.fs, args)
+	switch {
+	case err != nil:
+		return "", err
+	case len(pos) == 0:
+		return "", usageErrorf(c.name, "missing the flow ID")
+	case len(pos) > 1:
+		return "", usageErrorf(c.name, "unexpected argument %q", pos[1])
+	}
+	return pos[0], nil
+}
+
+func (c *flowsCmd) store() string { return storeOrDefault(c.env, *c.storeURL) }
+
+// record opens the store and reads flow id.
+func (c *flowsCmd) record(ctx context.Context, id string) (store.Store, *store.Record, error) {
+	st, err := openStore(ctx, c.store())
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := st.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		st.Close()
+		return nil, nil, fmt.Errorf("no flow %s in %s", id, c.store())
+	}
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("read flow %s: %w", id, err)
+	}
+	return st, rec, nil
+}
+
+// engine returns an engine on st with the store's seal key, and a
+// function that releases its Ratio. Without a Ratio URL its Ratio refuses
+// every call: enough to read, cancel and expire flows.
+func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flow.Engine, func(), error) {
+	key, err := resolveSealKey(c.env.getenv, c.store(), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if url == "" {
+		e, err := flow.New(st, offlineRatio{}, key.key, flow.Options{})
+		return e, func() {}, err
+	}
+	t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := flow.New(st, t.client(), key.key, flow.Options{})
+	if err != nil {
+		t.Close()
+		return nil, nil, err
+	}
+	return e, func() { t.Close() }, nil
+}
+
+func flowsList(ctx context.Context, e *env, args []string) error {
+	c := newFlowsCmd(e, "list", "[--kind K] [--state S] [--subject S] [--older-than D] [--newer-than D] [--limit N] [--json]",
+		"List the stored flows, oldest first; --limit keeps the most recently created.")
+	kind := c.fs.String("kind", "", "only flows of this kind: "+kindList())
+	state := c.fs.String("state", "", "only flows in this state")
+	subject := c.fs.String("subject", "", "only flows of this subject")
+	older := c.fs.Duration("older-than", 0, "only flows created more than this long ago (e.g. 1h)")
+	newer := c.fs.Duration("newer-than", 0, "only flows created less than this long ago (e.g. 10m)")
+	limit := c.fs.Int("limit", 50, "show at most this many, the most recent (0: all)")
+	jsonOut := c.fs.Bool("json", false, "print one JSON object per flow")
+	if err := noArgs(c.fs, args); err != nil {
+		return err
+	}
+	if *kind != "" {
+		if _, err := lookupFlow(c.name, *kind, false); err != nil {
+			return usageErrorf(c.name, "--kind %q: no such flow (flows: %s)", *kind, kindList())
+		}
+	}
+	if *state != "" && !knownState(states.State(*state)) {
+		return usageErrorf(c.name, "--state %q: no such state (states: %s)", *state, stateList())
+	}
+	q := store.Query{Kind: *kind, State: states.State(*state), Subject: *subject, Limit: store.MaxPageSize}
+	now := time.Now()
+	if *older > 0 {
+		q.CreatedBefore = now.Add(-*older)
+	}
+	if *newer > 0 {
+		q.CreatedAfter = now.Add(-*newer)
+	}
+	st, err := openStore(ctx, c.store())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	recs, total, err := listRecords(ctx, st, q, *limit)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return printRecordsJSON(e.stdout, recs)
+	}
+	printRecords(e.stdout, recs, now)
+	if total > len(recs) {
+		fmt.Fprintf(e.stdout, "%s, the %d most recent shown (--limit 0 shows all)\n", count(total, "flow"), len(recs))
+	} else {
+		fmt.Fprintln(e.stdout, count(total, "flow"))
+	}
+	return nil
+}
+
+// listRecords pages through the records q matches and keeps the last
+// limit of them (all when limit is 0). It returns them and how many matched.
+func listRecords(ctx context.Context, st store.Store, q store.Query, limit int) ([]*store.Record, int, error) {
+	var recs []*store.Record
+	total := 0
+	for {
+		page, err := st.List(ctx, q)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list flows: %w", err)
+		}
+		total += len(page.Records)
+		recs = append(recs, page.Records...)
+		if limit > 0 && len(recs) > limit {
+			recs = append(recs[:0:0], recs[len(recs)-limit:]...)
+		}
+		if page.NextPageToken == "" {
+			return recs, total, nil
+		}
+		q.PageToken = page.NextPageToken
+	}
+}
+
+func printRecords(w io.Writer, recs []*store.Record, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSTATE\tSUBJECT\tCREATED\tUPDATED")
+	for _, r := range recs {
+		state := string(r.State)
+		if r.Pending != nil {
+			state += " (" + r.Pending.Call + " pending)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s ago\n", r.ID, r.Kind, state, r.Subject,
+			r.CreatedAt.Local().Format(time.DateTime), ago(now.Sub(r.UpdatedAt)))
+	}
+	tw.Flush()
+}
+
+// count says "1 flow", "2 flows".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
+}
+
+// recordJSON is a record as flows list --json and flows show --json print
+// it: everything but the sealed data.
+type recordJSON struct {
+	ID           string             `json:"id"`
+	Kind         string             `json:"kind"`
+	State        states.State       `json:"state"`
+	Terminal     bool               `json:"terminal"`
+	Subject      string             `json:"subject"`
+	Version      int64              `json:"version"`
+	GraphVersion string             `json:"graphVersion"`
+	CreatedAt    time.Time          `json:"createdAt"`
+	UpdatedAt    time.Time          `json:"updatedAt"`
+	ExpiresAt    time.Time          `json:"expiresAt"`
+	EndedAt      *time.Time         `json:"endedAt,omitempty"`
+	Pending      *store.PendingCall `json:"pending,omitempty"`
+}
+
+func toJSON(r *store.Record) recordJSON {
+	j := recordJSON{ID: r.ID, Kind: r.Kind, State: r.State, Terminal: r.Terminal(), Subject: r.Subject, Version: r.Version,
+		GraphVersion: r.GraphVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ExpiresAt: r.ExpiresAt, Pending: r.Pending}
+	if !r.EndedAt.IsZero() {
+		j.EndedAt = &r.EndedAt
+	}
+	if j.Pending != nil {
+		j.Pending = &store.PendingCall{Call: r.Pending.Call, Event: r.Pending.Event, StartedAt: r.Pending.StartedAt}
+	}
+	return j
+}
+
+func printRecordsJSON(w io.Writer, recs []*store.Record) error {
+	enc := json.NewEncoder(w)
+	for _, r := range recs {
+		if err := enc.Encode(toJSON(r)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func knownState(s states.State) bool {
+	for _, k := range states.All() {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+func stateList() string {
+	var ss []string
+	for _, s := range states.All() {
+		ss = append(ss, string(s))
+	}
+	return strings.Join(ss, ", ")
+}
+
+func flowsAudit(ctx context.Context, e *env, args []string) error {
+	c := newFlowsCmd(e, "audit", "ID [--format state|sequence]",
+		"Draw the path one stored flow took: its state diagram with the path highlighted (state),\nor the sequence of its steps (sequence), in Mermaid.")
+	format := c.fs.String("format", string(visualize.FormatState), "state or sequence")
+	id, err := c.parseID(args)
+	if err != nil {
+		return err
+	}
+	if err := oneOf(c.name, "format", *format, []string{"state", "sequence"}); err != nil {
+		return err
+	}
+	st, rec, err := c.record(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hist, err := st.History(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read the history of flow %s: %w", id, err)
+	}
+	f, ok := transitions.Lookup(transitions.Kind(rec.Kind))
+	if !ok {
+		return fmt.Errorf("flow %s is of kind %q, which this ratioflow does not declare", id, rec.Kind)
+	}
+	out, err := visualize.RenderAudit(f, rec, hist, visualize.Format(*format))
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.stdout, out)
+	return err
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+)
+
+// TestRun runs the command through run, as main does, for every
+// subcommand's help, usage errors, failures and quick successes. The
+// longer successes (demo, flows, serve, bench) have tests of their own.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	notSandbox := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notSandbox.Close)
+	sandbox := ratiotest.NewServer(t)
+	store := sqliteStore(t)
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		// Help: exit 0, usage on stdout.
+		{name: "help", args: []string{"--help"}, wantStdout: []string{"Commands:", "demo", "bench", "RATIOFLOW_SEAL_KEY"}},
+		{name: "help word", args: []string{"help"}, wantStdout: []string{"Usage:"}},
+		{name: "demo help", args: []string{"demo", "--help"}, wantStdout: []string{"ratioflow demo", "-flow", "-json"}},
+		{name: "sandbox help", args: []string{"sandbox", "-h"}, wantStdout: []string{"ratioflow sandbox", "-addr", "-allow-remote"}},
+		{name: "serve help", args: []string{"serve", "--help"}, wantStdout: []string{"X-Ratioflow-Subject", "-addr", "-store"}},
+		{name: "diagram help", args: []string{"diagram", "--help"}, wantStdout: []string{"-format", "-out"}},
+		{name: "flows help", args: []string{"flows", "--help"}, wantStdout: []string{"list", "sweep"}},
+		{name: "flows list help", args: []string{"flows", "list", "--help"}, wantStdout: []string{"-older-than", "-kind"}},
+		{name: "flows show help", args: []string{"flows", "show", "--help"}, wantStdout: []string{"flows show ID"}},
+		{name: "flows audit help", args: []string{"flows", "audit", "--help"}, wantStdout: []string{"-format"}},
+		{name: "flows resume help", args: []string{"flows", "resume", "--help"}, wantStdout: []string{"-ratio"}},
+		{name: "flows cancel help", args: []string{"flows", "cancel", "--help"}, wantStdout: []string{"Canceled"}},
+		{name: "flows sweep help", args: []string{"flows", "sweep", "--help"}, wantStdout: []string{"-limit"}},
+		{name: "bench help", args: []string{"bench", "--help"}, wantStdout: []string{"-concurrency", "-resume", "engine_to_raw"}},
+
+		// Bad usage: exit 2, one error line and where to look.
+		{name: "no command", args: nil, wantCode: 2, wantStderr: []string{"error: no command given"}},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2, wantStderr: []string{`unknown command "frobnicate"`}},
+		{name: "unknown flag", args: []string{"demo", "--frob"}, wantCode: 2,
+			wantStderr: []string{"flag provided but not defined: -frob", "ratioflow demo --help"}},
+		{name: "unexpected argument", args: []string{"demo", "extra"}, wantCode: 2, wantStderr: []string{`unexpected argument "extra"`}},
+		{name: "bad demo flow", args: []string{"demo", "--flow", "teleport"}, wantCode: 2,
+			wantStderr: []string{`--flow "teleport": no such flow`, "link-factors-first"}},
+		{name: "bad diagram flow", args: []string{"diagram", "--flow", "teleport"}, wantCode: 2, wantStderr: []string{"all"}},
+		{name: "bad diagram format", args: []string{"diagram", "--format", "png"}, wantCode: 2, wantStderr: []string{`--format "png"`}},
+		{name: "bad bench flow", args: []string{"bench", "--flow", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
+		{name: "bench without flows", args: []string{"bench", "--flows", "0"}, wantCode: 2, wantStderr: []string{"--flows must be at least 1"}},
+		{name: "flows without subcommand", args: []string{"flows"}, wantCode: 2, wantStderr: []string{"list, show, audit"}},
+		{name: "unknown flows subcommand", args: []string{"flows", "burn"}, wantCode: 2, wantStderr: []string{`"burn"`}},
+		{name: "show without ID", args: []string{"flows", "show", "--store", store}, wantCode: 2, wantStderr: []string{"missing the flow ID"}},
+		{name: "show with two IDs", args: []string{"flows", "show", "a", "b"}, wantCode: 2, wantStderr: []string{`unexpected argument "b"`}},
+		{name: "audit bad format", args: []string{"flows", "audit", "abc", "--format", "dot"}, wantCode: 2, wantStderr: []string{`--format "dot"`}},
+		{name: "list bad state", args: []string{"flows", "list", "--state", "Asleep"}, wantCode: 2, wantStderr: []string{"no such state"}},
+		{name: "list bad kind", args: []string{"flows", "list", "--kind", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
+		{name: "list bad duration", args: []string{"flows", "list", "--older-than", "soon"}, wantCode: 2, wantStderr: []string{"invalid value"}},
+		{name: "sandbox on every interface", args: []string{"sandbox", "--addr", "0.0.0.0:8547"}, wantCode: 2,
+			wantStderr: []string{"reachable from other hosts", "--allow-remote"}},
+		{name: "serve on a host name", args: []string{"serve", "--addr", "example.com:80"}, wantCode: 2, wantStderr: []string{"--allow-remote"}},
+		{name: "serve bad address", args: []string{"serve", "--addr", "nonsense"}, wantCode: 2, wantStderr: []string{`--addr "nonsense"`}},
+
+		// Failures: exit 1, one line.
+		{name: "unknown store scheme", args: []string{"flows", "list", "--store", "mysql://db/flows"}, wantCode: 1,
+			wantStderr: []string{`error: open store: unsupported store URL scheme "mysql"`}},
+		{name: "unreachable postgres", args: []string{"flows", "list", "--store", "postgres://nobody:hunter2@127.0.0.1:1/flows?connect_timeout=2"},
+			wantCode: 1, wantStderr: []string{"error: open store:"}},
+		{name: "missing sqlite directory", args: []string{"flows", "list", "--store", "sqlite:/nonexistent/dir/flows.db"}, wantCode: 1,
+			wantStderr: []string{"does not exist"}},
+		{name: "unknown flow", args: []string{"flows", "show", "0123456789abcdef", "--store", store}, wantCode: 1,
+			wantStderr: []string{"error: no flow 0123456789abcdef in " + store}},
+		{name: "unknown flow to audit", args: []string{"flows", "audit", "0123", "--store", store}, wantCode: 1, wantStderr: []string{"no flow 0123"}},
+		{name: "bad seal key", args: []string{"demo", "--store", "memory:"}, env: map[string]string{"RATIOFLOW_SEAL_KEY": "not-a-key"},
+			wantCode: 1, wantStderr: []string{"error: RATIOFLOW_SEAL_KEY must be 64 hex digits"}},
+		{name: "short seal key", args: []string{"flows", "sweep", "--store", store}, env: map[string]string{"RATIOFLOW_SEAL_KEY": "abcd"},
+			wantCode: 1, wantStderr: []string{"RATIOFLOW_SEAL_KEY must be"}},
+		{name: "no seal key for memory", args: []string{"flows", "sweep", "--store", "memory:"}, wantCode: 1,
+			wantStderr: []string{"RATIOFLOW_SEAL_KEY is not set"}},
+		{name: "no seal key for postgres", args: []string{"flows", "cancel", "abc", "--store", "postgres://127.0.0.1:1/x?connect_timeout=1"},
+			wantCode: 1, wantStderr: []string{"error:"}},
+		{name: "resume without Ratio", args: []string{"flows", "resume", "abc", "--store", store}, wantCode: 1,
+			wantStderr: []string{"resume calls Ratio", "in-process sandbox cannot be resumed"}},
+		{name: "Ratio unreachable", args: []string{"demo", "--store", "memory:", "--ratio", "http://127.0.0.1:1"}, wantCode: 1,
+			wantStderr: []string{"error: Ratio at http://127.0.0.1:1 does not answer"}},
+		{name: "Ratio without credentials", args: []string{"demo", "--store", "memory:", "--ratio", notSandbox.URL}, wantCode: 1,
+			wantStderr: []string{"is not a sandbox", "RATIO_CLIENT_ID"}},
+		{name: "bench against Ratio", args: []string{"bench", "--store", "memory:", "--ratio", notSandbox.URL},
+			env: map[string]string{"RATIO_CLIENT_ID": "id", "RATIO_CLIENT_SECRET": "secret"}, wantCode: 1,
+			wantStderr: []string{"bench runs against a sandbox only"}},
+		{name: "bench resume without sandbox", args: []string{"bench", "--resume", "--store", store}, wantCode: 1,
+			wantStderr: []string{"needs the sandbox the killed run used"}},
+		{name: "bench resume on memory", args: []string{"bench", "--resume", "--store", "memory:", "--ratio", sandbox.URL}, wantCode: 1,
+			wantStderr: []string{"needs the durable store"}},
+		{name: "bench resume without key", args: []string{"bench", "--resume", "--store", "postgres://127.0.0.1:1/x", "--ratio", sandbox.URL},
+			wantCode: 1, wantStderr: []string{"error:"}},
+
+		// Quick successes.
+		{name: "diagram", args: []string{"diagram"}, wantStdout: []string{"stateDiagram-v2", "PhoneConflict"}},
+		{name: "diagram sequence", args: []string{"diagram", "--flow", "signup", "--format", "sequence"},
+			wantStdout: []string{"sequenceDiagram", "Create user"}},
+		{name: "diagram dot", args: []string{"diagram", "--flow", "signin", "--format", "dot"}, wantStdout: []string{"digraph"}},
+		{name: "diagram all", args: []string{"diagram", "--flow", "all", "--format", "all"},
+			wantStdout: []string{"%% link.state.mmd", "// signup.dot", "%% link-factors-first.sequence.mmd"}},
+		{name: "list an empty store", args: []string{"flows", "list", "--store", store}, wantStdout: []string{"ID", "0 flows"}},
+		{name: "list from the environment", args: []string{"flows", "list", "--json"}, env: map[string]string{"RATIOFLOW_STORE": "memory:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, context.Background(), tt.env, tt.args...)
+			if r.code != tt.wantCode {
+				t.Fatalf("ratioflow %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(tt.args, " "), r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			for _, want := range tt.wantStdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			if tt.wantCode == 1 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("a failure should print one line on stderr, got:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "hunter2") {
+				t.Errorf("stderr repeats the password of the store URL: %s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestDiagram_Out(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := mustRun(t, nil, "diagram", "--flow", "all", "--format", "all", "--out", dir)
+	files := strings.Fields(out)
+	if len(files) != 12 {
+		t.Fatalf("diagram --out wrote %d files, want 12 (4 flows, 3 formats):\n%s", len(files), out)
+	}
+	out = mustRun(t, nil, "diagram", "--flow", "link", "--format", "dot", "--out", dir)
+	if !strings.HasSuffix(strings.TrimSpace(out), "link.dot") {
+		t.Errorf("diagram --out printed %q, want the path of link.dot", out)
+	}
+}

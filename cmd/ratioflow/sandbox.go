@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+)
+
+const sandboxAbout = `
+Serve a local fake of Ratio's authentication API (package ratio/ratiotest):
+the ten operations ratioflow uses, with Ratio's paths and error bodies, and
+test hooks under /_sandbox/ (seed users, read the codes sent, count calls,
+inject faults). Client credentials: any, unless RATIO_CLIENT_ID and
+RATIO_CLIENT_SECRET are set. It listens on loopback only unless
+--allow-remote is given, prints its base URL, and stops on Ctrl-C.`
+
+func runSandbox(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "sandbox", "[--addr HOST:PORT]", sandboxAbout)
+	addr := fs.String("addr", "127.0.0.1:8547", "address to listen on (port 0 picks a free one)")
+	remote := fs.Bool("allow-remote", false, "allow an address other hosts can reach")
+	verbose := fs.Bool("v", false, "log every API call (operation, status, error code; never a secret) on stderr")
+	noLimit := fs.Bool("no-send-limit", false, "turn off the limit of 5 code sends per phone or email in 10 minutes")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := checkLoopback("sandbox", *addr, *remote); err != nil {
+		return err
+	}
+	cfg := ratiotest.Config{ClientID: e.getenv(envRatioID), ClientSecret: e.getenv(envRatioSecret)}
+	cfg.SendLimit.Off = *noLimit
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Ratio sandbox listening on http://%s\n", ln.Addr())
+	return serveUntilDone(ctx, ln, ratiotest.NewHandler(cfg), e.stderr)
+}
+
+// checkLoopback refuses an address other hosts can reach, unless allowed.
+func checkLoopback(cmd, addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErrorf(cmd, "--addr %q: %v", addr, err)
+	}
+	if allowRemote || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return usageErrorf(cmd, "--addr %q is reachable from other hosts: use 127.0.0.1, or add --allow-remote", addr)
+}
+
+// serveUntilDone serves h on ln until ctx is done, then shuts down
+// gracefully, letting calls in flight finish.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, stderr io.Writer) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.NewTextHandler(stderr, nil), slog.LevelError)}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

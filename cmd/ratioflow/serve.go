@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowhttp"
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+)
+
+// subjectHeader carries the caller's identity, set by the authenticating
+// proxy in front of serve.
+const subjectHeader = "X-Ratioflow-Subject"
+
+const serveAbout = `
+Serve the engine over HTTP for a wallet app's frontend (package flow/flowhttp):
+
+  POST   /v1/flows                      {"kind":"link","walletAddress":"0x..."}
+  GET    /v1/flows/{id}
+  POST   /v1/flows/{id}/events/{event}  the event's fields, {} for none
+  DELETE /v1/flows/{id}
+
+Every answer is the flow's view, never a secret. The caller's identity is
+the X-Ratioflow-Subject header, which an authenticating proxy in front of
+serve sets; a request without it is answered 401. A sweeper expires the
+flows past their deadline every --sweep interval. Without --ratio or
+RATIO_BASE_URL, Ratio is a sandbox started in this process: fine to try the
+API, useless for real users. Stops gracefully on Ctrl-C.`
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
+	remote := fs.Bool("allow-remote", false, "allow an address other hosts can reach")
+	storeFlag := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
+	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
+	sweep := fs.Duration("sweep", 30*time.Second, "how often to expire the flows past their deadline")
+	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := checkLoopback("serve", *addr, *remote); err != nil {
+		return err
+	}
+	if *sweep <= 0 {
+		return usageErrorf("serve", "--sweep must be positive")
+	}
+	storeURL := storeOrDefault(e, *storeFlag)
+	st, err := openStore(ctx, storeURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := resolveSealKey(e.getenv, storeURL, true)
+	if err != nil {
+		return err
+	}
+	target, err := openRatio(ctx, e.getenv, *ratioURL, ratiotest.Config{})
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	eng, err := flow.New(st, target.client(), key.key, flow.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
+	h.Logger = log
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "ratioflow serve listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", storeURL, key.source)
+	fmt.Fprintf(e.stdout, "  ratio %s\n", target.describe())
+	if target.mode != realRatio {
+		fmt.Fprintf(e.stdout, "  WARNING: Ratio is a SANDBOX: no SMS or email is sent and no real user exists.\n"+
+			"  Codes: GET %s/_sandbox/otp?to=PHONE_OR_EMAIL\n", target.url)
+	}
+	sweepCtx, stopSweeping := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); sweepEvery(sweepCtx, eng, *sweep, log) }()
+	err = serveUntilDone(ctx, ln, h, e.stderr)
+	stopSweeping()
+	<-swept // before the store closes
+	return err
+}
+
+// sweepEvery expires due flows every interval until ctx is done.
+func sweepEvery(ctx context.Context, eng *flow.Engine, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := eng.Sweep(ctx, 100)
+			if err != nil {
+				log.Error("sweep", "err", err)
+				break
+			}
+			if n > 0 {
+				log.Info("swept expired flows", "count", n)
+			}
+			if n < 100 {
+				break
+			}
+		}
+	}
+}

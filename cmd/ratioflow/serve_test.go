@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/states"
+)
+
+func TestSandbox(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"RATIO_CLIENT_ID": "app", "RATIO_CLIENT_SECRET": "s3cret"}
+	lines, stop := started(t, env, "sandbox", "--addr", "127.0.0.1:0")
+	base := waitLine(t, lines, "Ratio sandbox listening on ")
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
+		t.Fatalf("sandbox printed base URL %q", base)
+	}
+	resp, err := http.Get(base + "/_sandbox/stats")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /_sandbox/stats: %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	// The credentials of its environment are the only ones it takes.
+	for secret, want := range map[string]int{"s3cret": http.StatusOK, "guess": http.StatusUnauthorized} {
+		c := ratio.NewClient(base, "app", ratio.Secret(secret))
+		_, err := c.StartWallet(t.Context(), "", ratio.StartWalletRequest{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"})
+		got := http.StatusOK
+		var ae *ratio.APIError
+		if errors.As(err, &ae) {
+			got = ae.Status
+		} else if err != nil {
+			t.Fatalf("StartWallet with secret %q: %v", secret, err)
+		}
+		if got != want {
+			t.Errorf("StartWallet with secret %q: status %d, want %d", secret, got, want)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("sandbox stopped with %v, want nil", err)
+	}
+}
+
+// frontend is a wallet app's frontend calling ratioflow serve.
+type frontend struct {
+	t       *testing.T
+	base    string
+	subject string
+}
+
+func (f *frontend) do(method, path string, body any) (int, flow.View, string) {
+	f.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(f.t.Context(), method, f.base+path, r)
+	if f.subject != "" {
+		req.Header.Set(subjectHeader, f.subject)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var v flow.View
+	_ = json.Unmarshal(raw, &v)
+	return resp.StatusCode, v, string(raw)
+}
+
+// step posts an event and checks the state it leads to.
+func (f *frontend) step(id, event string, body any, want states.State) flow.View {
+	f.t.Helper()
+	status, v, raw := f.do(http.MethodPost, "/v1/flows/"+id+"/events/"+event, body)
+	if status != http.StatusOK || v.State != want {
+		f.t.Fatalf("%s: %d %s, want 200 %s\n%s", event, status, v.State, want, raw)
+	}
+	return v
+}
+
+// TestServe_LinkOverHTTP drives the link flow through ratioflow serve over
+// real HTTP, as a frontend would, with a real key signing the challenge
+// and the codes read from the sandbox serve started.
+func TestServe_LinkOverHTTP(t *testing.T) {
+	t.Parallel()
+	lines, stop := started(t, nil, "serve", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
+	base := waitLine(t, lines, "ratioflow serve listening on ")
+	sandbox := strings.TrimPrefix(waitLine(t, lines, "ratio "), "sandbox in this process at ")
+	waitLine(t, lines, "WARNING: Ratio is a SANDBOX")
+
+	const phone, email = "+12025550147", "ada@example.com"
+	seed, _ := json.Marshal(map[string]string{"phoneNumber": phone, "emailAddress": email, "firstName": "Ada", "lastName": "Lovelace"})
+	resp, err := http.Post(sandbox+"/_sandbox/users", "application/json", bytes.NewReader(seed))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("seed the user: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	code := func(to string) string {
+		resp, err := http.Get(sandbox + "/_sandbox/otp?to=" + url.QueryEscape(to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ OTP string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return body.OTP
+	}
+
+	anon := &frontend{t: t, base: base}
+	if status, _, raw := anon.do(http.MethodPost, "/v1/flows", map[string]string{"kind": "link"}); status != http.StatusUnauthorized {
+		t.Errorf("a request without %s: %d, want 401\n%s", subjectHeader, status, raw)
+	}
+
+	app := &frontend{t: t, base: base, subject: "user-42"}
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wallet := crypto.PubkeyToAddress(key.PublicKey).Hex()
+	status, v, raw := app.do(http.MethodPost, "/v1/flows", map[string]string{"kind": "link", "walletAddress": wallet})
+	if status != http.StatusCreated || v.State != states.ChallengeIssued || v.Challenge == "" {
+		t.Fatalf("start: %d %s\n%s", status, v.State, raw)
+	}
+	sig, err := ratio.SignPersonal(key, v.Challenge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.step(v.ID, "sign", map[string]string{"signature": sig}, states.WalletAuthed)
+	app.step(v.ID, "submit_phone", map[string]string{"phoneNumber": phone}, states.PhoneConflict)
+	app.step(v.ID, "confirm_phone", map[string]string{}, states.SmsFirstSent)
+	app.step(v.ID, "submit_otp", map[string]string{"otp": code(phone)}, states.SmsVerified)
+	app.step(v.ID, "submit_email", map[string]string{"emailAddress": email}, states.EmailSent)
+	end := app.step(v.ID, "submit_otp", map[string]string{"otp": code(email)}, states.Linked)
+	if !end.Terminal || end.WalletAddress != wallet {
+		t.Errorf("final view: %+v", end)
+	}
+	if _, _, raw := app.do(http.MethodGet, "/v1/flows/"+v.ID, nil); strings.Contains(strings.ToLower(raw), "jwt") {
+		t.Errorf("a view holds a JWT: %s", raw)
+	}
+	other := &frontend{t: t, base: base, subject: "someone-else"}
+	if status, _, _ := other.do(http.MethodGet, "/v1/flows/"+v.ID, nil); status != http.StatusNotFound {
+		t.Errorf("another subject reads the flow: %d, want 404", status)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve stopped with %v, want nil", err)
+	}
+}
