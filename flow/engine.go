@@ -21,6 +21,7 @@ type Engine struct {
 	store  store.Store
 	ratio  ratio.API
 	sealer *sealer
+	cache  *dataCache
 	flows  map[transitions.Kind]*compiled
 	policy Policy
 	now    func() time.Time
@@ -52,7 +53,7 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{store: st, ratio: api, sealer: s, flows: map[transitions.Kind]*compiled{},
+	e := &Engine{store: st, ratio: api, sealer: s, cache: newDataCache(), flows: map[transitions.Kind]*compiled{},
 		policy: opts.Policy.withDefaults(), now: opts.Now, log: opts.Logger}
 	if e.now == nil {
 		e.now = time.Now
@@ -106,6 +107,7 @@ func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject strin
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, fmt.Errorf("create flow: %w", err)
 	}
+	e.cache.put(rec.ID, rec.Version, d)
 	r := &run{e: e, c: c, rec: rec, d: d}
 	e.log.LogAttrs(ctx, slog.LevelInfo, "flow started", slog.String("flow", rec.ID), slog.String("kind", rec.Kind))
 	err = r.autos(ctx)
@@ -260,9 +262,11 @@ func (e *Engine) load(ctx context.Context, id, subject string) (*run, error) {
 	if err := c.migrate(rec); err != nil {
 		return nil, fmt.Errorf("flow %s: %w", id, err)
 	}
-	d, err := e.sealer.open(rec.ID, rec.Data)
-	if err != nil {
-		return nil, fmt.Errorf("flow %s: %w", id, err)
+	d := e.cache.get(rec.ID, rec.Version)
+	if d == nil {
+		if d, err = e.sealer.open(rec.ID, rec.Data); err != nil {
+			return nil, fmt.Errorf("flow %s: %w", id, err)
+		}
 	}
 	return &run{e: e, c: c, rec: rec, d: d}, nil
 }

@@ -29,8 +29,8 @@ func TestEngine_InputIsCheckedBeforeRatio(t *testing.T) {
 	field := flowtest.InputErrorOn
 	h.Run(transitions.KindLink, []flowtest.Step{
 		{Name: "start", Input: flow.Input{WalletAddress: w.Address}, Want: flowtest.Want{State: states.ChallengeIssued}},
-		{Name: "signed by another key", Event: transitions.Sign, Fill: flowtest.SignWith(other),
-			WantErr: field("signature"), Want: flowtest.Want{State: states.ChallengeIssued}},
+		{Name: "signed by another key: Ratio refuses it, naming the field", Event: transitions.Sign, Fill: flowtest.SignWith(other),
+			WantErr: stepErrorOn("signature"), Want: flowtest.Want{State: states.ChallengeIssued, Last: "sign:invalid_input"}},
 		{Name: "65 bytes with a high S", Event: transitions.Sign,
 			Input:   flow.Input{Signature: "0x" + repeat("11", 32) + repeat("ff", 32) + "1b"},
 			WantErr: field("signature"), Want: flowtest.Want{State: states.ChallengeIssued}},
@@ -49,9 +49,9 @@ func TestEngine_InputIsCheckedBeforeRatio(t *testing.T) {
 		{Name: "an event nobody declared", Event: "teleport", WantErr: flow.ErrNotPermitted,
 			Want: flowtest.Want{State: states.WalletAuthed}},
 	})
-	// start + sign: nothing else reached Ratio.
-	if got := calls(); got != 2 {
-		t.Errorf("Ratio calls = %d, want 2 (start and one sign): bad input reached Ratio", got)
+	// start, the refused signature and the good one: nothing else reached Ratio.
+	if got := calls(); got != 3 {
+		t.Errorf("Ratio calls = %d, want 3 (start and two signs): bad input reached Ratio", got)
 	}
 	if _, err := h.Engine.Start(context.Background(), transitions.KindLink, h.Subject, flow.Input{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"}); !field("walletAddress").(flowtest.Matcher).MatchError(err) {
 		t.Errorf("Start with a bad EIP-55 checksum = %v, want an input error naming walletAddress", err)
@@ -59,6 +59,16 @@ func TestEngine_InputIsCheckedBeforeRatio(t *testing.T) {
 	if _, err := h.Engine.Start(context.Background(), "pay", h.Subject, flow.Input{}); !errors.Is(err, flow.ErrUnknownKind) {
 		t.Errorf("Start of an unknown kind = %v, want ErrUnknownKind", err)
 	}
+}
+
+// stepErrorOn matches a *flow.StepError naming field.
+type stepErrorOn string
+
+func (f stepErrorOn) Error() string { return "a step error naming " + string(f) }
+
+func (f stepErrorOn) MatchError(err error) bool {
+	var se *flow.StepError
+	return errors.As(err, &se) && se.Field == string(f)
 }
 
 func repeat(s string, n int) string {
@@ -352,4 +362,24 @@ func TestEngine_GuardRefusesEmailAndWallet(t *testing.T) {
 	if n := h.Sandbox.Stats().Calls[ratio.OpAddWalletToUser.Route()]; n != 0 {
 		t.Errorf("addToUser called %d times despite the guard", n)
 	}
+}
+
+// TestEngine_CacheNeverStale alternates two engines (two replicas) on one
+// flow: each must see what the other wrote, whatever it remembers.
+func TestEngine_CacheNeverStale(t *testing.T) {
+	h := flowtest.New(t)
+	s := linkMatchingStory(t)
+	a, b := h.NewEngine(), h.NewEngine()
+	steps := append(s.steps[:3:3],
+		flowtest.Step{Name: "wrong code on B", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(s.phone),
+			Before: func(h *flowtest.Harness) { h.Engine = b }, WantErr: ratio.ErrInvalidOTP,
+			Want: flowtest.Want{State: states.SmsSent, AttemptsLeft: flowtest.Ptr(2)}},
+		flowtest.Step{Name: "wrong code on A, which last saw the flow before B's step", Event: transitions.SubmitOTP,
+			Fill: flowtest.WrongCodeFor(s.phone), Before: func(h *flowtest.Harness) { h.Engine = a }, WantErr: ratio.ErrInvalidOTP,
+			Want: flowtest.Want{State: states.SmsSent, AttemptsLeft: flowtest.Ptr(1)}},
+		flowtest.Step{Name: "the right code on B", Event: transitions.SubmitOTP, Fill: flowtest.CodeSentTo(s.phone),
+			Before: func(h *flowtest.Harness) { h.Engine = b }, Want: flowtest.Want{State: states.Authenticated}},
+	)
+	steps[0].Before = func(h *flowtest.Harness) { h.Engine = a }
+	h.Run(s.kind, steps)
 }

@@ -106,6 +106,8 @@ type StepError struct {
 	// Status and Code are Ratio's, when it answered.
 	Status int
 	Code   string
+	// Field names the input Ratio refused, as Ratio names it, when known.
+	Field string
 	// RetryAfter is how long to wait before trying again, if known.
 	RetryAfter time.Duration
 	// AttemptsLeft counts the one-time code attempts still allowed.

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
-	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -54,14 +51,4 @@ func (r *run) guard(t *transitions.Transition, now time.Time) error {
 		}
 	}
 	return nil
-}
-
-// checkSignature verifies the wallet's signature of the challenge before
-// it is sent: a signature by another key, or over another text, is refused
-// here with the field named, and Ratio is not called.
-func (r *run) checkSignature(sig string) error {
-	if r.d.Challenge == "" || r.d.WalletAddress == "" {
-		return nil // nothing to check against; Ratio decides
-	}
-	return ratio.VerifySignature(common.HexToAddress(r.d.WalletAddress), r.d.Challenge, sig)
 }

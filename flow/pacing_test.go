@@ -212,7 +212,7 @@ func TestLink_NewChallenge(t *testing.T) {
 				return flow.Input{}
 			},
 			Want: flowtest.Want{State: states.ChallengeIssued, Challenge: true, Last: "new_challenge:ok"}},
-		{Name: "the old challenge's signature is refused before Ratio sees it", Event: transitions.Sign,
+		{Name: "the old challenge's signature is refused", Event: transitions.Sign,
 			Fill: func(h *flowtest.Harness, v *flow.View) flow.Input {
 				if v.Challenge == first {
 					t.Errorf("new_challenge kept the challenge %q", first)

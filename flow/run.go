@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -73,13 +74,10 @@ func (r *run) checkInput(t *transitions.Transition, in *Input) error {
 	if err := in.checkFields(string(t.Event), fields); err != nil {
 		return err
 	}
-	if err := in.normalize(); err != nil {
-		return err
-	}
-	if t.Call == transitions.CallAuthenticateWallet {
-		return r.checkSignature(in.Signature)
-	}
-	return nil
+	// The shape of a signature (65 bytes, v, low S) is checked here; whether
+	// it is the wallet's over the challenge is Ratio's to say, and Ratio's
+	// refusal names the signature field (StepError.Field).
+	return in.normalize()
 }
 
 // autos runs the automatic transitions of the current state, one after the
@@ -210,6 +208,7 @@ func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Tim
 		r.rec.Pending = nil
 		return storeErr(r.rec.ID, err)
 	}
+	r.e.cache.put(r.rec.ID, r.rec.Version, r.d) // the data did not change
 	return nil
 }
 
@@ -254,8 +253,10 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	if err := r.e.store.Update(wctx, r.rec, entry); err != nil {
+		r.e.cache.drop(r.rec.ID)
 		return storeErr(r.rec.ID, err)
 	}
+	r.e.cache.put(r.rec.ID, r.rec.Version, r.d)
 	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
 		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),
 		slog.String("from", string(from)), slog.String("to", string(to)), slog.String("outcome", string(res.outcome)),
@@ -265,7 +266,7 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 
 func (r *run) stepError(t *transitions.Transition, res result) error {
 	se := &StepError{Event: t.Event, State: r.rec.State, Outcome: res.outcome, Status: res.status, Code: res.code,
-		Err: res.err}
+		Field: fieldOf(t, res.code), Err: res.err}
 	if res.outcome == transitions.RateLimited {
 		se.RetryAfter = r.d.RetryAt.Sub(r.e.now())
 	}
@@ -276,6 +277,26 @@ func (r *run) stepError(t *transitions.Transition, res result) error {
 		se.Err = errors.New(res.message)
 	}
 	return se
+}
+
+// fieldOf names the input field Ratio refused, from its error code, or the
+// one field the event takes.
+func fieldOf(t *transitions.Transition, code string) string {
+	switch code {
+	case ratio.CodeInvalidSignature, ratio.CodeMissingSignature:
+		return ratio.FieldSignature
+	case ratio.CodeInvalidOTP, ratio.CodeMissingOTP:
+		return ratio.FieldOTP
+	case ratio.CodeInvalidPhone, ratio.CodeInvalidPhoneCountryCode, ratio.CodeInvalidPhoneType, ratio.CodeMissingPhone,
+		ratio.CodeMismatchPhone, ratio.CodeAlreadyExistsPhone:
+		return ratio.FieldPhoneNumber
+	case ratio.CodeInvalidEmail, ratio.CodeMissingEmail, ratio.CodeMismatchEmail, ratio.CodeAlreadyExistsEmail:
+		return ratio.FieldEmailAddress
+	}
+	if len(t.Input) == 1 && !t.Auto {
+		return t.Input[0].Name
+	}
+	return ""
 }
 
 // failure reports whether an outcome is a failed attempt.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +57,10 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 		return nil, err
 	}
 	lat := &latencies{}
+	stop, err := startProfile(b.o.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
 	prog := newProgress(b.env.stderr, "engine", n)
 	elapsed, failed, err := pool(ctx, n, c, prog, func(ctx context.Context, i int) error {
 		p := b.pilot(i, lat)
@@ -62,6 +68,7 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 		return ended(v, err)
 	})
 	prog.done()
+	stop()
 	if err != nil {
 		return nil, err
 	}
@@ -271,4 +278,21 @@ func (l *latencies) percentile(p int) float64 {
 	slices.Sort(l.d)
 	i := min(len(l.d)*p/100, len(l.d)-1)
 	return float64(l.d[i].Microseconds()) / 1000
+}
+
+// startProfile starts a CPU profile into path (none when path is empty) and
+// returns the function that stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -141,7 +141,7 @@ func TestAPI_LinkFlowEndToEnd(t *testing.T) {
 
 func TestAPI_Errors(t *testing.T) {
 	a := newAPI(t)
-	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	w, other, p := flowtest.NewWallet(t), flowtest.NewWallet(t), flowtest.NewPerson()
 	a.h.SeedUser(p)
 	v := a.do("POST", "/v1/flows", fmt.Sprintf(`{"kind":"link","walletAddress":%q}`, w.Address)).view
 	flowPath := "/v1/flows/" + v.ID
@@ -163,6 +163,8 @@ func TestAPI_Errors(t *testing.T) {
 		{"bad checksum", "POST", "/v1/flows", `{"kind":"link","walletAddress":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"}`, "", 422, "invalid_input", "walletAddress"},
 		{"event not permitted", "POST", flowPath + "/events/submit_otp", `{"otp":"123456"}`, "", 409, "not_permitted", ""},
 		{"bad signature", "POST", flowPath + "/events/sign", `{"signature":"0x1234"}`, "", 422, "invalid_input", "signature"},
+		{"signed by another key", "POST", flowPath + "/events/sign", fmt.Sprintf(`{"signature":%q}`, other.Sign(t, v.Challenge)),
+			"", 422, "invalid_input", "signature"},
 		{"no route", "GET", "/v2/flows", "", "", 404, "no_route", ""},
 	}
 	for _, tt := range tests {

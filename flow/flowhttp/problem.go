@@ -132,9 +132,9 @@ func stepProblem(e *flow.StepError) *problem {
 		left := e.AttemptsLeft
 		p.Status, p.Field, p.AttemptsLeft = http.StatusUnprocessableEntity, ratio.FieldOTP, &left
 	case transitions.InvalidInput:
-		p.Status = http.StatusUnprocessableEntity
+		p.Status, p.Field = http.StatusUnprocessableEntity, e.Field
 	case transitions.Conflict:
-		p.Status = http.StatusConflict
+		p.Status, p.Field = http.StatusConflict, e.Field
 	default: // transient, expired JWT: Ratio failed us
 		p.Status, p.Code = http.StatusBadGateway, "ratio_failed"
 		p.Detail = fmt.Sprintf("%s: Ratio did not complete the call (%s)", e.Event, e.Outcome)
