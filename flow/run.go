@@ -208,8 +208,7 @@ func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Tim
 		r.rec.Pending = nil
 		return storeErr(r.rec.ID, err)
 	}
-	r.e.cache.put(r.rec.ID, r.rec.Version, r.d) // the data did not change
-	return nil
+	return nil // the write that ends the step (or settles it) caches the data
 }
 
 // record updates the flow's data and record for the outcome just reached.
