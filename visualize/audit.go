@@ -200,7 +200,7 @@ func stepNote(i int, h store.HistoryEntry, full bool) string {
 		}
 	}
 	if h.Duration > 0 {
-		call = append(call, "in "+h.Duration.Round(time.Millisecond).String())
+		call = append(call, "in "+callTime(h.Duration))
 	}
 	detail := ""
 	if len(call) > 0 {
@@ -278,4 +278,16 @@ func spansDays(rec *store.Record, history []store.HistoryEntry) bool {
 		day = d
 	}
 	return false
+}
+
+// callTime prints how long a Ratio call took, to a precision that still
+// says something for the sub-millisecond calls of a local sandbox.
+func callTime(d time.Duration) string {
+	switch {
+	case d < 10*time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
 }
