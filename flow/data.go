@@ -124,7 +124,11 @@ func (d *data) forget() {
 // additional data, so a sealed blob cannot be moved to another flow.
 type sealer struct{ aead cipher.AEAD }
 
-const sealVersion = 1
+// The first byte of a sealed blob says how the data inside is encoded.
+const (
+	sealedJSON   = 1 // encoding/json: what the first builds wrote
+	sealedBinary = 2 // data.encode: what is written now
+)
 
 func newSealer(key []byte) (*sealer, error) {
 	block, err := aes.NewCipher(key)
@@ -138,28 +142,38 @@ func newSealer(key []byte) (*sealer, error) {
 	return &sealer{aead: aead}, nil
 }
 
+// seal encodes d and encrypts it: version byte, nonce, ciphertext.
 func (s *sealer) seal(id string, d *data) ([]byte, error) {
-	plain, err := json.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode flow data: %w", err)
-	}
-	ns := s.aead.NonceSize()
-	out := make([]byte, 1+ns, 1+ns+len(plain)+s.aead.Overhead())
-	out[0] = sealVersion
-	if _, err := rand.Read(out[1 : 1+ns]); err != nil {
+	ns, head := s.aead.NonceSize(), 1+s.aead.NonceSize()
+	buf := make([]byte, head, head+512)
+	buf[0] = sealedBinary
+	if _, err := rand.Read(buf[1:head]); err != nil {
 		return nil, err
 	}
-	return s.aead.Seal(out, out[1:1+ns], plain, []byte(id)), nil
+	buf = d.encode(buf)
+	if n := len(buf) + s.aead.Overhead(); n > cap(buf) {
+		buf = append(make([]byte, 0, n), buf...)
+	}
+	// Encrypt in place: the ciphertext overwrites the plaintext.
+	sealed := s.aead.Seal(buf[head:head], buf[1:1+ns], buf[head:], []byte(id))
+	return buf[:head+len(sealed)], nil
 }
 
 func (s *sealer) open(id string, blob []byte) (*data, error) {
 	ns := s.aead.NonceSize()
-	if len(blob) < 1+ns || blob[0] != sealVersion {
+	if len(blob) < 1+ns || (blob[0] != sealedJSON && blob[0] != sealedBinary) {
 		return nil, ErrSealed
 	}
 	plain, err := s.aead.Open(nil, blob[1:1+ns], blob[1+ns:], []byte(id))
 	if err != nil {
 		return nil, ErrSealed
+	}
+	if blob[0] == sealedBinary {
+		d, err := decodeData(plain)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSealed, err)
+		}
+		return d, nil
 	}
 	d := new(data)
 	if err := json.Unmarshal(plain, d); err != nil {
