@@ -58,6 +58,7 @@ type NotPermittedError struct {
 	Permitted []transitions.Event
 }
 
+// Error returns the error text.
 func (e *NotPermittedError) Error() string {
 	return fmt.Sprintf("event %s not permitted in state %s (permitted: %v)", e.Event, e.State, e.Permitted)
 }
@@ -74,6 +75,7 @@ type WaitError struct {
 	Guard transitions.Guard
 }
 
+// Error returns the error text.
 func (e *WaitError) Error() string {
 	return fmt.Sprintf("%s: %s: retry in %s", e.Event, e.Reason, e.RetryAfter.Round(time.Millisecond))
 }
@@ -87,6 +89,7 @@ type GraphChangedError struct {
 	Stored, Current string
 }
 
+// Error returns the error text.
 func (e *GraphChangedError) Error() string {
 	return fmt.Sprintf("flow of kind %s started on graph %s, now %s, and no migration is declared", e.Kind, e.Stored, e.Current)
 }
@@ -115,6 +118,7 @@ type StepError struct {
 	Err          error
 }
 
+// Error returns the error text.
 func (e *StepError) Error() string {
 	s := fmt.Sprintf("%s in state %s: %s", e.Event, e.State, e.Outcome)
 	if e.Err != nil {

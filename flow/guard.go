@@ -18,6 +18,7 @@ type GuardError struct {
 	Reason string
 }
 
+// Error returns the error text.
 func (e *GuardError) Error() string { return fmt.Sprintf("guard %s: %s", e.Guard, e.Reason) }
 
 // Unwrap returns ErrRefused.

@@ -29,4 +29,5 @@ func (l *lines) add(depth int, s string) {
 	l.b.WriteByte('\n')
 }
 
+// String returns a readable form.
 func (l *lines) String() string { return l.b.String() }

@@ -64,6 +64,7 @@ func NewMemoryIdempotency(ttl time.Duration, max int) IdempotencyStore {
 	return &memoryIdempotency{ttl: ttl, max: max, keys: map[string]*idemEntry{}}
 }
 
+// Begin implements IdempotencyStore.
 func (m *memoryIdempotency) Begin(ctx context.Context, key, fingerprint string) (*Response, func(*Response), error) {
 	m.mu.Lock()
 	e, ok := m.keys[key]
@@ -192,11 +193,13 @@ type recorder struct {
 	body   bytes.Buffer
 }
 
+// WriteHeader records the status and writes it through.
 func (r *recorder) WriteHeader(status int) {
 	r.status = status
 	r.ResponseWriter.WriteHeader(status)
 }
 
+// Write records the bytes and writes them through.
 func (r *recorder) Write(b []byte) (int, error) {
 	r.body.Write(b)
 	return r.ResponseWriter.Write(b)

@@ -25,6 +25,7 @@ type Edge struct {
 	Outcome transitions.Outcome
 }
 
+// String returns a readable form.
 func (e Edge) String() string {
 	return fmt.Sprintf("%s: %s --%s/%s-->", e.Kind, e.From, e.Event, e.Outcome)
 }

@@ -218,8 +218,10 @@ func InputErrorOn(field string) error { return inputErrorOn(field) }
 
 type inputErrorOn string
 
+// Error returns the error text.
 func (f inputErrorOn) Error() string { return "an input error naming " + string(f) }
 
+// MatchError reports whether err is the kind of error this matcher stands for.
 func (f inputErrorOn) MatchError(err error) bool {
 	var ie *ratio.InputError
 	return errors.As(err, &ie) && ie.Field == string(f)

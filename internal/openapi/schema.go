@@ -201,5 +201,7 @@ func schemaErr(at, msg string) error {
 // violation is one way a body fails its schema.
 type violation struct{ at, msg string }
 
+// Error returns the error text.
 func (v *violation) Error() string        { return v.at + ": " + v.msg }
+// Is reports whether target is the sentinel this error stands for.
 func (v *violation) Is(target error) bool { return target == ErrSchema }

@@ -20,6 +20,7 @@ type apiError struct {
 	retryAfter time.Duration // sets Retry-After when > 0
 }
 
+// Error returns the error text.
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.msg) }
 
 // fail returns an *apiError as an error.
