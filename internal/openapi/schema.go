@@ -202,6 +202,7 @@ func schemaErr(at, msg string) error {
 type violation struct{ at, msg string }
 
 // Error returns the error text.
-func (v *violation) Error() string        { return v.at + ": " + v.msg }
+func (v *violation) Error() string { return v.at + ": " + v.msg }
+
 // Is reports whether target is the sentinel this error stands for.
 func (v *violation) Is(target error) bool { return target == ErrSchema }
