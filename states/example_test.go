@@ -8,14 +8,15 @@ import (
 
 // Example lists the states that end a flow.
 func Example() {
+	var ends []states.State
 	for _, s := range states.All() {
 		if s.Terminal() {
-			fmt.Print(s, " ")
+			ends = append(ends, s)
 		}
 	}
-	fmt.Println()
+	fmt.Println(ends)
 	fmt.Println(states.PhoneConflict.Terminal(), states.State("Limbo").Known())
 	// Output:
-	// Linked Authenticated SignedIn UserCreated UnknownWallet Failed Expired Canceled
+	// [Linked Authenticated SignedIn UserCreated UnknownWallet Failed Expired Canceled]
 	// false false
 }
