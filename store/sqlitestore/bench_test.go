@@ -164,6 +164,9 @@ func BenchmarkUpdateParallel(b *testing.B) {
 				}
 			})
 			reportOps(b)
+			if batches, reqs := sqlitestore.BatchStats(s); batches > 0 {
+				b.ReportMetric(float64(reqs)/float64(batches), "writes/commit")
+			}
 		})
 	}
 	for _, prepared := range []bool{false, true} {
