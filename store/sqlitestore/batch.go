@@ -18,8 +18,10 @@ const (
 	rollbackReq = `ROLLBACK TO request`
 )
 
-// run runs a batch of requests taken from the queue and answers each of
-// them (but those their callers abandoned).
+// run runs a batch of requests, taken from the queue or the one request
+// of a caller that found the connection idle, and answers each of them
+// (but those their callers abandoned). It must hold the connection
+// (writer.busy).
 func (w *writer) run(batch []*request) {
 	for len(batch) > 0 {
 		c, err := w.connect()
@@ -46,10 +48,10 @@ func (w *writer) run(batch []*request) {
 	}
 }
 
-// alone runs r, the only request queued, as the store wrote before group
-// commit: a single statement in SQLite's autocommit mode, or a transaction
-// of its own when r needs one. It costs what a write of one caller costs,
-// without the statements that group adds.
+// alone runs r, the only request of its batch, without the statements
+// group adds: a single statement in SQLite's autocommit mode, or a
+// transaction of its own when r needs one. So a write that meets no other
+// costs what it would cost without group commit.
 func (w *writer) alone(c *writeConn, r *request) {
 	if !r.take() {
 		return

