@@ -37,7 +37,7 @@ type request struct {
 
 	state atomic.Int32  // queued, taken or abandoned
 	err   error         // the answer, set before done is closed
-	done  chan struct{} // closed by whoever answers
+	done  chan struct{} // closed by whoever answers; nil for a request run inline
 }
 
 // States of a request. A request leaves queued exactly once: taken by the
@@ -52,7 +52,7 @@ const (
 // newRequest returns a request that runs exec for a caller with context
 // ctx; tx says whether exec needs a transaction when it runs alone.
 func newRequest(ctx context.Context, tx bool, exec func(context.Context, *writeConn) error) *request {
-	return &request{ctx: ctx, tx: tx, exec: exec, done: make(chan struct{})}
+	return &request{ctx: ctx, tx: tx, exec: exec}
 }
 
 // take moves a request the writer is about to run from queued to taken
@@ -75,10 +75,12 @@ func (r *request) take() bool {
 	return r.state.CompareAndSwap(queued, taken)
 }
 
-// answer gives the request its result and wakes its caller.
+// answer gives the request its result and wakes its caller, if it waits.
 func (r *request) answer(err error) {
 	r.err = err
-	close(r.done)
+	if r.done != nil {
+		close(r.done)
+	}
 }
 
 // writer is the goroutine that owns the write connection, and its queue.
@@ -140,6 +142,7 @@ func (w *writer) do(r *request) error {
 		w.idle()
 		return r.err
 	}
+	r.done = make(chan struct{})
 	w.queue = append(w.queue, r)
 	w.mu.Unlock()
 	w.signal()

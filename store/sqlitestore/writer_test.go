@@ -285,6 +285,7 @@ func TestWriter_SkipsRequestWithDoneContext(t *testing.T) {
 		ran = true
 		return nil
 	})
+	r.done = make(chan struct{})
 	s.w.mu.Lock()
 	s.w.queue = append(s.w.queue, r)
 	s.w.mu.Unlock()
