@@ -41,8 +41,9 @@ type request struct {
 }
 
 // States of a request. A request leaves queued exactly once: taken by the
-// writer, which then always answers it, or abandoned by its caller (or by
-// the writer for it) when its context ends first.
+// writer (or by its caller, who runs it inline), which then always answers
+// it, or abandoned by its caller (or by the writer for it) when its
+// context ends first.
 const (
 	queued int32 = iota
 	taken
