@@ -3,7 +3,10 @@ package sqlitestore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +104,114 @@ func BenchmarkUpdate(b *testing.B) {
 // reportOps reports the throughput as ops/s.
 func reportOps(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
+
+// parallelWriters is how many goroutines BenchmarkUpdateParallel runs: the
+// concurrency of `ratioflow bench --concurrency 16`.
+const parallelWriters = 16
+
+// BenchmarkUpdateParallel measures Update under concurrency:
+// parallelWriters goroutines, each updating a flow of its own, against the
+// raw baseline of BenchmarkUpdate run by as many goroutines on one
+// connection. store updates without history; store_history appends one
+// history entry at every update, as the engine's second write of a step
+// does.
+func BenchmarkUpdateParallel(b *testing.B) {
+	ctx := context.Background()
+	now := time.Now()
+	data := make([]byte, 256)
+	setup := func(b *testing.B) (*sqlitestore.Store, []*store.Record) {
+		s, err := sqlitestore.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		recs := make([]*store.Record, parallelWriters)
+		for i := range recs {
+			recs[i] = &store.Record{ID: fmt.Sprintf("bench-%02d", i), Kind: "link", State: states.New, Subject: "s",
+				Data: data, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.Create(ctx, recs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// RunParallel starts parallelism × GOMAXPROCS goroutines.
+		b.SetParallelism((parallelWriters + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		return s, recs
+	}
+	for _, withHistory := range []bool{false, true} {
+		name := "store"
+		if withHistory {
+			name = "store_history"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, recs := setup(b)
+			var next atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				rec := recs[int(next.Add(1)-1)%len(recs)].Clone()
+				var hs []store.HistoryEntry
+				for i := 0; pb.Next(); i++ {
+					rec.State = states.SmsSent
+					rec.UpdatedAt = now.Add(time.Duration(i))
+					if withHistory {
+						hs = []store.HistoryEntry{{At: rec.UpdatedAt, From: states.New, To: states.SmsSent,
+							Event: "send", Outcome: "ok", Call: "sms:send", Status: 200}}
+					}
+					if err := s.Update(ctx, rec, hs...); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			reportOps(b)
+			if batches, reqs := sqlitestore.BatchStats(s); batches > 0 {
+				b.ReportMetric(float64(reqs)/float64(batches), "writes/commit")
+			}
+		})
+	}
+	for _, prepared := range []bool{false, true} {
+		name := "raw"
+		if prepared {
+			name = "raw_prepared"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, recs := setup(b)
+			db, err := sql.Open("sqlite", sqlitestore.DSN(s.Path()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			const update = `UPDATE flows SET state = $1, data = $2, version = version + 1, updated_at = $3
+				WHERE id = $4 AND version = $5`
+			exec := func(args ...any) (sql.Result, error) { return db.ExecContext(ctx, update, args...) }
+			if prepared {
+				stmt, err := db.PrepareContext(ctx, update)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer stmt.Close()
+				exec = func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
+			}
+			var next atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				rec := recs[int(next.Add(1)-1)%len(recs)]
+				version := rec.Version
+				for i := 0; pb.Next(); i++ {
+					res, err := exec(string(states.SmsSent), data, now.Add(time.Duration(i)).UnixMicro(), rec.ID, version)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if n, err := res.RowsAffected(); err != nil || n != 1 {
+						b.Errorf("raw update hit %d rows, %v", n, err)
+						return
+					}
+					version++
+				}
+			})
+			reportOps(b)
+		})
+	}
 }

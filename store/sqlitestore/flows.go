@@ -35,20 +35,30 @@ const (
 		WHERE id = $1 AND version = $2 AND expires_at IS $8 AND ended_at IS $9`
 	insertEntry = `INSERT INTO flow_history (flow_id, seq, at, from_state, event, to_state, outcome, call, status, code, duration_ns)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+	existsFlow = `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`
 )
 
 // errNoRow reports that a write matched no row.
 var errNoRow = errors.New("no row")
 
-// Create implements store.Store. Without history entries it is a single
-// INSERT statement; with entries, a transaction.
+// Create implements store.Store. The writer inserts the record, and its
+// history entries if any, in the transaction of its batch.
 func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.HistoryEntry) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
 	r := backend.Record(rec)
 	hs := backend.Entries(history, 0)
-	err := s.create(ctx, r, hs)
+	c, err := toRow(r)
+	if err != nil {
+		return s.fail(ctx, "create flow "+r.ID, err)
+	}
+	args := []any{r.ID, len(hs), c.kind, c.graphVersion, c.state, c.subject,
+		c.data, c.pending, c.createdAt, c.updatedAt, c.expiresAt, c.endedAt}
+	err = s.w.do(newRequest(ctx, len(hs) > 0, func(ctx context.Context, c *writeConn) error {
+		return c.create(ctx, r.ID, args, hs)
+	}))
 	switch {
 	case errors.Is(err, errNoRow):
 		return fmt.Errorf("create flow %s: %w", r.ID, store.ErrAlreadyExists)
@@ -59,96 +69,85 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 	return nil
 }
 
-// create inserts the normalised record r with its numbered entries hs.
-func (s *Store) create(ctx context.Context, r *store.Record, hs []store.HistoryEntry) error {
-	c, err := toRow(r)
-	if err != nil {
+// create inserts flow id, args being insertFlow's, with its numbered
+// entries hs. It returns errNoRow, having written nothing, if the ID is
+// taken.
+func (c *writeConn) create(ctx context.Context, id string, args []any, hs []store.HistoryEntry) error {
+	if err := hitOne(c.execResult(ctx, insertFlow, args...)); err != nil {
 		return err
 	}
-	insert, err := s.prepare(ctx, s.write, insertFlow)
-	if err != nil {
-		return err
-	}
-	args := []any{r.ID, len(hs), c.kind, c.graphVersion, c.state, c.subject,
-		c.data, c.pending, c.createdAt, c.updatedAt, c.expiresAt, c.endedAt}
-	if len(hs) == 0 {
-		return hitOne(insert.ExecContext(ctx, args...))
-	}
-	entries, err := s.prepare(ctx, s.write, insertEntry)
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := hitOne(tx.StmtContext(ctx, insert).ExecContext(ctx, args...)); err != nil {
-			return err
-		}
-		return insertEntries(ctx, tx.StmtContext(ctx, entries), r.ID, hs)
-	})
+	return c.insertEntries(ctx, id, hs)
 }
 
-// Update implements store.Store. Without history entries it is a single
-// UPDATE statement; with entries, a transaction.
+// Update implements store.Store. The writer runs the compare-and-swap, and
+// inserts the history entries if any, in the transaction of its batch.
 func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.HistoryEntry) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
 	r := backend.Record(rec)
-	err := s.update(ctx, r, history)
+	op := "update flow " + r.ID
+	c, err := toRow(r)
+	if err != nil {
+		return s.fail(ctx, op, err)
+	}
+	args := []any{r.ID, r.Version, c.graphVersion, c.state, c.data, c.pending,
+		c.updatedAt, c.expiresAt, c.endedAt, len(history)}
+	err = s.w.do(newRequest(ctx, len(history) > 0, func(ctx context.Context, c *writeConn) error {
+		return c.update(ctx, r.ID, args, history)
+	}))
 	switch {
-	case errors.Is(err, errNoRow):
-		return s.missing(ctx, "update flow "+r.ID, r.ID)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%s: %w", op, err)
 	case err != nil:
-		return s.fail(ctx, "update flow "+r.ID, err)
+		return s.fail(ctx, op, err)
 	}
 	rec.Version++
 	return nil
 }
 
-// update writes the normalised record r if its version matches, with the
-// entries of history numbered after the flow's last. It tries
+// update writes flow id, args being updateFlow's, if its version matches,
+// with the entries of history numbered after the flow's last. It tries
 // updateKeepDeadline, then updateFlow: one statement when the deadline and
 // the end are unchanged, two (the first writing nothing) when they change.
-func (s *Store) update(ctx context.Context, r *store.Record, history []store.HistoryEntry) error {
-	c, err := toRow(r)
-	if err != nil {
-		return err
-	}
-	args := []any{r.ID, r.Version, c.graphVersion, c.state, c.data, c.pending,
-		c.updatedAt, c.expiresAt, c.endedAt, len(history)}
-	returning := ""
-	if len(history) > 0 {
-		returning = " RETURNING history_seq"
-	}
-	var updates [2]*sql.Stmt
-	for i, q := range []string{updateKeepDeadline, updateFlow} {
-		if updates[i], err = s.prepare(ctx, s.write, q+returning); err != nil {
-			return err
-		}
-	}
+// If neither hits the row, update has written nothing and returns
+// store.ErrConflict or store.ErrNotFound.
+func (c *writeConn) update(ctx context.Context, id string, args []any, history []store.HistoryEntry) error {
 	if len(history) == 0 {
-		err := hitOne(updates[0].ExecContext(ctx, args...))
+		err := hitOne(c.execResult(ctx, updateKeepDeadline, args...))
 		if errors.Is(err, errNoRow) {
-			err = hitOne(updates[1].ExecContext(ctx, args...))
+			err = hitOne(c.execResult(ctx, updateFlow, args...))
+		}
+		if errors.Is(err, errNoRow) {
+			return c.missing(ctx, id)
 		}
 		return err
 	}
-	entries, err := s.prepare(ctx, s.write, insertEntry)
+	var last int64
+	err := c.scan(ctx, updateKeepDeadline+returningSeq, args, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = c.scan(ctx, updateFlow+returningSeq, args, &last)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return c.missing(ctx, id)
+	case err != nil:
+		return err
+	}
+	return c.insertEntries(ctx, id, backend.Entries(history, last-int64(len(history))))
+}
+
+// returningSeq makes an update return the flow's new last history Seq.
+const returningSeq = " RETURNING history_seq"
+
+// scan runs query, which returns one row, into dest; sql.ErrNoRows if it
+// returns none.
+func (c *writeConn) scan(ctx context.Context, query string, args []any, dest ...any) error {
+	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		err := tx.StmtContext(ctx, updates[0]).QueryRowContext(ctx, args...).Scan(&last)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.StmtContext(ctx, updates[1]).QueryRowContext(ctx, args...).Scan(&last)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			return errNoRow
-		} else if err != nil {
-			return err
-		}
-		return insertEntries(ctx, tx.StmtContext(ctx, entries), r.ID, backend.Entries(history, last-int64(len(history))))
-	})
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
 // hitOne returns errNoRow unless the statement affected a row.
@@ -163,29 +162,10 @@ func hitOne(res sql.Result, err error) error {
 	return err
 }
 
-// inTx runs fn in an immediate transaction on the write connection and
-// commits if fn succeeds.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, rollback(tx))
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// insertEntries inserts history entries of flow id with stmt, the
-// insertEntry statement of the transaction.
-func insertEntries(ctx context.Context, stmt *sql.Stmt, id string, hs []store.HistoryEntry) error {
+// insertEntries inserts the numbered history entries hs of flow id.
+func (c *writeConn) insertEntries(ctx context.Context, id string, hs []store.HistoryEntry) error {
 	for _, h := range hs {
-		if _, err := stmt.ExecContext(ctx, id, h.Seq, micros(h.At), string(h.From), h.Event, string(h.To),
+		if err := c.exec(ctx, insertEntry, id, h.Seq, micros(h.At), string(h.From), h.Event, string(h.To),
 			h.Outcome, h.Call, h.Status, h.Code, int64(h.Duration)); err != nil {
 			return fmt.Errorf("insert history entry %d: %w", h.Seq, err)
 		}
@@ -193,22 +173,23 @@ func insertEntries(ctx context.Context, stmt *sql.Stmt, id string, hs []store.Hi
 	return nil
 }
 
-// missing tells why a compare-and-swap write of flow id hit no row.
-func (s *Store) missing(ctx context.Context, op, id string) error {
-	ok, err := s.exists(ctx, id)
-	switch {
-	case err != nil:
-		return s.fail(ctx, op, err)
-	case !ok:
-		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+// missing tells why a compare-and-swap write of flow id hit no row:
+// store.ErrConflict if the flow is stored, store.ErrNotFound if not.
+func (c *writeConn) missing(ctx context.Context, id string) error {
+	var ok bool
+	if err := c.scan(ctx, existsFlow, []any{id}, &ok); err != nil {
+		return err
 	}
-	return fmt.Errorf("%s: %w", op, store.ErrConflict)
+	if !ok {
+		return store.ErrNotFound
+	}
+	return store.ErrConflict
 }
 
 // exists reports whether flow id is stored.
 func (s *Store) exists(ctx context.Context, id string) (bool, error) {
 	var ok bool
-	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM flows WHERE id = $1)`, id).Scan(&ok)
+	err := s.read.QueryRowContext(ctx, existsFlow, id).Scan(&ok)
 	return ok, err
 }
 
@@ -217,7 +198,7 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	get, err := s.prepare(ctx, s.read, `SELECT `+flowCols+` FROM flows WHERE id = $1`)
+	get, err := s.prepare(ctx, `SELECT `+flowCols+` FROM flows WHERE id = $1`)
 	if err != nil {
 		return nil, s.fail(ctx, "get flow "+id, err)
 	}

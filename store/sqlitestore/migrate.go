@@ -49,17 +49,33 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range ms[:target] {
-		if err := s.apply(ctx, m, len(ms)); err != nil {
-			return s.fail(ctx, fmt.Sprintf("migration %s", m.Name), err)
+	// The migrations run on the write connection, alone: the writer runs
+	// nothing else meanwhile.
+	var failed string
+	r := newRequest(ctx, true, func(ctx context.Context, c *writeConn) error {
+		for _, m := range ms[:target] {
+			if err := apply(ctx, c.conn, m, len(ms)); err != nil {
+				failed = m.Name
+				return err
+			}
 		}
+		return nil
+	})
+	r.solo = true
+	switch err := s.w.do(r); {
+	case err == nil:
+		return nil
+	case failed != "":
+		return s.fail(ctx, "migration "+failed, err)
+	default:
+		return s.fail(ctx, "migrate", err)
 	}
-	return nil
 }
 
-// apply runs migration m in one transaction unless it is already applied.
-func (s *Store) apply(ctx context.Context, m backend.Migration, known int) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+// apply runs migration m on conn in one transaction unless it is already
+// applied.
+func apply(ctx context.Context, conn *sql.Conn, m backend.Migration, known int) error {
+	return inTx(ctx, conn, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER NOT NULL PRIMARY KEY,
 			name       TEXT    NOT NULL,
@@ -85,6 +101,24 @@ func (s *Store) apply(ctx context.Context, m backend.Migration, known int) error
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 		return err
 	})
+}
+
+// inTx runs fn in an immediate transaction on conn and commits if fn
+// succeeds.
+func inTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, rollback(tx))
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // rollback rolls tx back, ignoring the error of a transaction already

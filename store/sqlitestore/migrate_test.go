@@ -72,7 +72,7 @@ func TestMigrate_UpgradesAnOlderDatabase(t *testing.T) {
 	if err := old.migrateTo(ctx, 1); err != nil {
 		t.Fatalf("migrateTo(1) = %v", err)
 	}
-	if _, err := old.write.ExecContext(ctx, `INSERT INTO flows (id, kind, graph_version, state, version, subject, created_at, updated_at)
+	if err := writeSQL(ctx, old, `INSERT INTO flows (id, kind, graph_version, state, version, subject, created_at, updated_at)
 		VALUES ('f-old', 'link', 'g', 'New', 1, 'alice', 0, 0)`); err != nil {
 		t.Fatalf("insert into a version 1 database: %v", err)
 	}
@@ -101,7 +101,7 @@ func TestMigrate_RefusesANewerDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.write.Exec(`INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')`, SchemaVersion()+1); err != nil {
+	if err := writeSQL(t.Context(), s, `INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')`, SchemaVersion()+1); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -140,4 +140,12 @@ func TestOpen_ConcurrentlyMigratesOnce(t *testing.T) {
 	if _, err := stores[5].Get(t.Context(), "f-shared"); err != nil {
 		t.Errorf("Get from another store = %v", err)
 	}
+}
+
+// writeSQL runs query on the write connection of s, through its writer.
+func writeSQL(ctx context.Context, s *Store, query string, args ...any) error {
+	return s.w.do(newRequest(ctx, false, func(ctx context.Context, c *writeConn) error {
+		_, err := c.conn.ExecContext(ctx, query, args...)
+		return err
+	}))
 }

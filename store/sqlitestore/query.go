@@ -31,8 +31,9 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 }
 
 // ClaimExpired implements store.Store with one UPDATE ... RETURNING
-// statement, which SQLite runs atomically: concurrent sweepers, in this
-// process or another, are serialised by the write lock.
+// statement, which the writer runs in the transaction of its batch:
+// concurrent sweepers, in this process or another, are serialised by the
+// write lock.
 func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*store.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -41,17 +42,20 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 		return nil, nil
 	}
 	now = backend.Micro(now)
-	rows, err := s.write.QueryContext(ctx, `UPDATE flows SET claimed_until = $1
-		WHERE id IN (
-			SELECT id FROM flows
-			WHERE ended_at IS NULL AND expires_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
-			ORDER BY expires_at, id LIMIT $3)
-		RETURNING `+flowCols,
-		micros(backend.Micro(now.Add(lease))), micros(now), limit)
-	if err != nil {
-		return nil, s.fail(ctx, "claim expired flows", err)
-	}
-	recs, err := scanRecords(rows)
+	args := []any{micros(backend.Micro(now.Add(lease))), micros(now), limit}
+	var recs []*store.Record
+	err := s.w.do(newRequest(ctx, false, func(ctx context.Context, c *writeConn) error {
+		st, err := c.stmt(ctx, claimExpired)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		recs, err = scanRecords(rows)
+		return err
+	}))
 	if err != nil {
 		return nil, s.fail(ctx, "claim expired flows", err)
 	}
@@ -60,12 +64,21 @@ func (s *Store) ClaimExpired(ctx context.Context, now time.Time, limit int, leas
 	return recs, nil
 }
 
+// claimExpired leases up to $3 expired running flows, unclaimed at $2,
+// until $1.
+const claimExpired = `UPDATE flows SET claimed_until = $1
+	WHERE id IN (
+		SELECT id FROM flows
+		WHERE ended_at IS NULL AND expires_at <= $2 AND (claimed_until IS NULL OR claimed_until <= $2)
+		ORDER BY expires_at, id LIMIT $3)
+	RETURNING ` + flowCols
+
 // purgeBatch bounds the rows one Purge statement touches, so that a large
 // purge never holds the write lock for long.
 const purgeBatch = 500
 
 // Purge implements store.Store in batches of purgeBatch records, each
-// batch one statement.
+// batch one statement, which the writer runs as it runs any write.
 func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention) (store.PurgeResult, error) {
 	var res store.PurgeResult
 	if err := s.begin(ctx); err != nil {
@@ -88,11 +101,15 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 			continue
 		}
 		for {
-			r, err := s.write.ExecContext(ctx, b.sql, micros(b.cutoff), purgeBatch)
-			if err != nil {
-				return res, s.fail(ctx, "purge flows", err)
-			}
-			n, err := r.RowsAffected()
+			var n int64
+			err := s.w.do(newRequest(ctx, false, func(ctx context.Context, c *writeConn) error {
+				r, err := c.execResult(ctx, b.sql, micros(b.cutoff), purgeBatch)
+				if err != nil {
+					return err
+				}
+				n, err = r.RowsAffected()
+				return err
+			}))
 			if err != nil {
 				return res, s.fail(ctx, "purge flows", err)
 			}

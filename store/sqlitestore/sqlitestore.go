@@ -10,9 +10,26 @@
 // but never corrupts the file), foreign_keys ON, busy_timeout 5000 ms and
 // immediate transactions (_txlock=immediate: a transaction takes the write
 // lock when it begins, so concurrent writers wait for it instead of failing
-// with "database is locked" when they upgrade). Writes go through a single
-// connection, so writers of one process queue in Go rather than in SQLite's
-// busy handler; reads use a pool of connections.
+// with "database is locked" when they upgrade). Reads use a pool of
+// connections.
+//
+// Writes use group commit. One writer goroutine per Store owns the single
+// write connection; Create, Update, ClaimExpired and Purge queue a request
+// for it and wait. The writer takes every request queued (up to 128) and
+// runs them in queue order in one BEGIN IMMEDIATE transaction, each under
+// a savepoint that is rolled back if the request fails (a version
+// conflict, a duplicate ID, an error), then commits once. No caller learns
+// that its write succeeded before that COMMIT; if it fails, every request
+// of the batch gets the error. So concurrent writers share the cost of a
+// commit, and two writes of one flow in a batch behave as they would one
+// after the other. A request alone in the queue skips the batch's
+// statements: it is one statement in autocommit mode, or one transaction
+// when it has history entries. A caller whose context ends while its
+// request is queued returns ctx.Err(), and the request writes nothing;
+// once the writer has taken a request, its caller waits for the outcome,
+// so an error always means that nothing was written. Migrate runs alone on
+// the same connection. Other processes sharing the file wait for the write
+// lock up to busy_timeout, and the writer waits for theirs.
 //
 // The schema is created and upgraded by Migrate (Open calls it) from SQL
 // files embedded in the binary; see docs/stores.md.
@@ -45,23 +62,19 @@ const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=sy
 // New followed by Migrate.
 type Store struct {
 	path   string
-	write  *sql.DB // one connection: SQLite has one writer at a time
+	write  *sql.DB // one connection, held by w: SQLite has one writer at a time
+	w      *writer // every write goes through it
 	read   *sql.DB // several connections; WAL lets them read while one writes
 	closed atomic.Bool
 
-	mu    sync.Mutex // guards stmts
-	stmts map[stmtKey]*sql.Stmt
-}
-
-// stmtKey names a prepared statement: its database and its text.
-type stmtKey struct {
-	db    *sql.DB
-	query string
+	mu    sync.Mutex           // guards stmts
+	stmts map[string]*sql.Stmt // prepared on read, by query
 }
 
 // New returns a store for the SQLite database file at path. It does no I/O
 // and never fails: the file is opened (and created if missing) on first use.
-// Call Migrate before using the store, or use Open, which does both.
+// Call Migrate before using the store, or use Open, which does both. New
+// starts the store's writer goroutine; Close stops it.
 func New(path string) *Store {
 	dsn := DSN(path)
 	write, _ := sql.Open("sqlite", dsn) // sql.Open only fails for an unknown driver
@@ -72,7 +85,7 @@ func New(path string) *Store {
 	readers := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &Store{path: path, write: write, read: read, stmts: make(map[stmtKey]*sql.Stmt)}
+	return &Store{path: path, write: write, w: newWriter(write), read: read, stmts: make(map[string]*sql.Stmt)}
 }
 
 // Open opens the SQLite database file at path, creating it if missing, and
@@ -109,11 +122,13 @@ func DSN(path string) string {
 // Path returns the path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. Every later call returns store.ErrClosed.
+// Close closes the database. Writes already queued are made first (their
+// callers get their outcome); every later call returns store.ErrClosed.
 func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return store.ErrClosed
 	}
+	s.w.close()
 	var errs []error
 	s.mu.Lock()
 	for _, st := range s.stmts {
@@ -124,31 +139,29 @@ func (s *Store) Close() error {
 	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
 }
 
-// prepare returns query prepared on db, preparing it on first use: parsing
-// costs as much as a small write. It must not be called inside a
-// transaction on the write connection, which it would wait for.
-func (s *Store) prepare(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
-	key := stmtKey{db, query}
+// prepare returns query prepared on the read pool, preparing it on first
+// use: parsing costs as much as a small read.
+func (s *Store) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.mu.Lock()
-	st, ok := s.stmts[key]
+	st, ok := s.stmts[query]
 	s.mu.Unlock()
 	if ok {
 		return st, nil
 	}
-	st, err := db.PrepareContext(ctx, query) // outside s.mu: it may wait for a connection
+	st, err := s.read.PrepareContext(ctx, query) // outside s.mu: it may wait for a connection
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.stmts[key]; ok || s.stmts == nil { // prepared meanwhile, or closed
+	if prev, ok := s.stmts[query]; ok || s.stmts == nil { // prepared meanwhile, or closed
 		st.Close()
 		if !ok {
 			return nil, store.ErrClosed
 		}
 		return prev, nil
 	}
-	s.stmts[key] = st
+	s.stmts[query] = st
 	return st, nil
 }
 

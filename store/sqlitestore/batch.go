@@ -1,0 +1,220 @@
+package sqlitestore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+)
+
+// Statements of the writer's transactions.
+const (
+	beginTx     = `BEGIN IMMEDIATE` // takes the write lock now, waiting up to busy_timeout
+	commitTx    = `COMMIT`
+	rollbackTx  = `ROLLBACK`
+	savepoint   = `SAVEPOINT request`
+	release     = `RELEASE request`
+	rollbackReq = `ROLLBACK TO request`
+)
+
+// run runs a batch of requests, taken from the queue or the one request
+// of a caller that found the connection idle, and answers each of them
+// (but those their callers abandoned). It must hold the connection
+// (writer.busy).
+func (w *writer) run(batch []*request) {
+	for len(batch) > 0 {
+		c, err := w.connect()
+		if err != nil {
+			for _, r := range batch {
+				if r.take() {
+					r.answer(err)
+				}
+			}
+			return
+		}
+		switch {
+		case batch[0].solo: // next takes a solo request alone
+			if r := batch[0]; r.take() {
+				r.answer(w.check(r.exec(r.ctx, c)))
+			}
+			batch = nil
+		case len(batch) == 1:
+			w.alone(c, batch[0])
+			batch = nil
+		default:
+			batch = w.group(c, batch)
+		}
+	}
+}
+
+// alone runs r, the only request of its batch, without the statements
+// group adds: a single statement in SQLite's autocommit mode, or a
+// transaction of its own when r needs one. So a write that meets no other
+// costs what it would cost without group commit.
+func (w *writer) alone(c *writeConn, r *request) {
+	if !r.take() {
+		return
+	}
+	w.batches.Add(1)
+	w.requests.Add(1)
+	ctx := context.Background() // see request.ctx
+	if !r.tx {
+		r.answer(w.check(r.exec(ctx, c)))
+		return
+	}
+	err := c.exec(ctx, beginTx)
+	if err == nil {
+		if err = r.exec(ctx, c); err == nil {
+			err = c.exec(ctx, commitTx)
+		}
+		if err != nil {
+			w.rollback(c)
+		}
+	}
+	r.answer(w.check(err))
+}
+
+// group runs reqs in one immediate transaction and commits once. Each
+// request runs under a savepoint, which is rolled back if the request
+// fails, so a failure, expected (a version conflict, a duplicate ID) or
+// not, leaves the other requests' writes as they were; and the requests
+// are run in queue order, so two writes of one flow behave as if they were
+// made one after the other. No request learns its outcome before the
+// COMMIT: if BEGIN or COMMIT fails, every request gets the error, and
+// nothing is written.
+//
+// SQLite rolls back a whole transaction on some errors (I/O, a full disk).
+// If a savepoint cannot be released or rolled back, group rolls back the
+// transaction, answers the request that failed, and returns the other
+// requests taken so far and those not yet run, for the caller to run again
+// in a new transaction. Each round answers at least one request.
+func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
+	ctx := context.Background() // see request.ctx
+	if err := w.check(c.exec(ctx, beginTx)); err != nil {
+		for _, r := range reqs {
+			if r.take() {
+				r.answer(err)
+			}
+		}
+		return nil
+	}
+	ran := w.ran[:0]
+	defer func() { clear(ran); w.ran = ran[:0] }()
+	for i, r := range reqs {
+		if !r.take() {
+			continue
+		}
+		err := c.exec(ctx, savepoint)
+		if err == nil {
+			if r.err = r.exec(ctx, c); r.err != nil {
+				err = c.exec(ctx, rollbackReq)
+			}
+			if err == nil {
+				err = c.exec(ctx, release)
+			}
+		}
+		if err != nil { // the transaction is lost
+			w.rollback(c)
+			r.answer(w.check(cmp.Or(r.err, err)))
+			return append(append([]*request(nil), ran...), reqs[i+1:]...)
+		}
+		ran = append(ran, r)
+	}
+	err := w.check(c.exec(ctx, commitTx))
+	if err != nil {
+		w.rollback(c)
+	}
+	w.batches.Add(1)
+	w.requests.Add(int64(len(ran)))
+	for _, r := range ran {
+		r.answer(cmp.Or(err, r.err))
+	}
+	return nil
+}
+
+// connect returns the write connection, connecting first if needed.
+func (w *writer) connect() (*writeConn, error) {
+	if w.conn != nil {
+		return w.conn, nil
+	}
+	conn, err := w.db.Conn(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	w.conn = &writeConn{conn: conn, stmts: make(map[string]*sql.Stmt)}
+	return w.conn, nil
+}
+
+// check returns err, and drops the write connection if err says that it
+// broke; the next batch connects again.
+func (w *writer) check(err error) error {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		w.disconnect()
+	}
+	return err
+}
+
+// rollback rolls back the transaction of a write that failed. If that
+// fails too (SQLite may have rolled back already, on some errors), it
+// drops the connection, which ends any transaction still open, so that the
+// next batch starts clean.
+func (w *writer) rollback(c *writeConn) {
+	if err := c.exec(context.Background(), rollbackTx); err != nil {
+		w.disconnect()
+	}
+}
+
+// disconnect closes the write connection's statements and returns the
+// connection to the write pool.
+func (w *writer) disconnect() {
+	if w.conn != nil {
+		w.conn.close()
+		w.conn = nil
+	}
+}
+
+// writeConn is the write connection with the statements prepared on it.
+// Only the writer goroutine uses it.
+type writeConn struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt // by query
+}
+
+// stmt returns query prepared on the connection, preparing it on first
+// use: parsing a statement costs as much as a small write.
+func (c *writeConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// exec runs query, which returns no rows.
+func (c *writeConn) exec(ctx context.Context, query string, args ...any) error {
+	_, err := c.execResult(ctx, query, args...)
+	return err
+}
+
+// execResult runs query and returns its result.
+func (c *writeConn) execResult(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// close closes the statements and returns the connection to its pool.
+func (c *writeConn) close() error {
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(append(errs, c.conn.Close())...)
+}

@@ -1,0 +1,8 @@
+package sqlitestore
+
+// BatchStats returns how many transactions (or single statements) the
+// writer of s has run for Create, Update, ClaimExpired and Purge, and how
+// many requests they held.
+func BatchStats(s *Store) (batches, requests int64) {
+	return s.w.batches.Load(), s.w.requests.Load()
+}
