@@ -50,7 +50,7 @@ func TestEngine_SecretsStayOut(t *testing.T) {
 	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
 	h.SeedUser(p)
 
-	var codes, seen []string
+	var codes []string
 	var errs []error
 	steps := linkConflict(w, p)
 	for i := range steps {
@@ -86,14 +86,15 @@ func TestEngine_SecretsStayOut(t *testing.T) {
 	for _, e := range errs {
 		places["errors"] += e.Error()
 	}
-	secrets := append(append(seen, rec.jwts...), codes...)
+	secrets := append(rec.jwts, codes...)
 	for where, text := range places {
 		for _, s := range secrets {
 			if strings.Contains(text, s) {
 				t.Errorf("%s holds a secret (%.12s...)", where, s)
 			}
 		}
-		if strings.Contains(text, "eyJ") {
+		// Ciphertext is random bytes: only the exact secrets are looked for there.
+		if where != "stored data" && strings.Contains(text, "eyJ") {
 			t.Errorf("%s holds something that looks like a JWT", where)
 		}
 	}

@@ -129,7 +129,9 @@ func TestDemo_RealRatio(t *testing.T) {
 	if !strings.Contains(r.stdout, "Ratio at "+ratioOnly.URL) || !strings.Contains(r.stdout, "Linked in ") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
-	if strings.Contains(r.stdout, "429") {
+	// Match the answer, not the digits: random wallet addresses and flow
+	// IDs contain "429" now and then.
+	if strings.Contains(r.stdout, "429 TOO_MANY_REQUESTS") || strings.Contains(r.stdout, "rate_limited") {
 		t.Errorf("the demo forced a 429 on Ratio itself:\n%s", r.stdout)
 	}
 }
