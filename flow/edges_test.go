@@ -69,13 +69,10 @@ func positions(t *testing.T) map[transitions.Kind]map[states.State]position {
 				}
 			}
 		}
-		var id string
 		seen := 0
 		for i := range s.steps {
 			v := h.Run(s.kind, append([]flowtest.Step(nil), s.steps[:i+1]...))
-			_ = v
-			id = v.ID
-			hist, err := h.Store.History(context.Background(), id)
+			hist, err := h.Store.History(context.Background(), v.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

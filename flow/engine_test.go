@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestEngine_InputIsCheckedBeforeRatio(t *testing.T) {
 		{Name: "signed by another key: Ratio refuses it, naming the field", Event: transitions.Sign, Fill: flowtest.SignWith(other),
 			WantErr: stepErrorOn("signature"), Want: flowtest.Want{State: states.ChallengeIssued, Last: "sign:invalid_input"}},
 		{Name: "65 bytes with a high S", Event: transitions.Sign,
-			Input:   flow.Input{Signature: "0x" + repeat("11", 32) + repeat("ff", 32) + "1b"},
+			Input:   flow.Input{Signature: "0x" + strings.Repeat("11", 32) + strings.Repeat("ff", 32) + "1b"},
 			WantErr: field("signature"), Want: flowtest.Want{State: states.ChallengeIssued}},
 		{Name: "sign", Event: transitions.Sign, Fill: flowtest.SignWith(w), Want: flowtest.Want{State: states.WalletAuthed}},
 		{Name: "the spec's own Toronto number", Event: transitions.SubmitPhone, Input: flow.Input{PhoneNumber: "+14165551234"},
@@ -69,14 +70,6 @@ func (f stepErrorOn) Error() string { return "a step error naming " + string(f) 
 func (f stepErrorOn) MatchError(err error) bool {
 	var se *flow.StepError
 	return errors.As(err, &se) && se.Field == string(f)
-}
-
-func repeat(s string, n int) string {
-	out := ""
-	for range n {
-		out += s
-	}
-	return out
 }
 
 func TestEngine_SubjectBinding(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -33,7 +34,7 @@ const (
 func (r *run) reconcile(ctx context.Context) error {
 	p := r.rec.Pending
 	if age := r.e.now().Sub(p.StartedAt); age < r.e.policy.PendingTimeout {
-		return fmt.Errorf("%w: %s in flight for %s", ErrConcurrentStep, p.Call, age.Round(1e6))
+		return fmt.Errorf("%w: %s in flight for %s", ErrConcurrentStep, p.Call, age.Round(time.Millisecond))
 	}
 	return r.settle(ctx)
 }

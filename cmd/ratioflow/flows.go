@@ -103,6 +103,20 @@ func (c *flowsCmd) record(ctx context.Context, id string) (store.Store, *store.R
 	return st, rec, nil
 }
 
+// recordAndHistory is record, with the flow's audit history.
+func (c *flowsCmd) recordAndHistory(ctx context.Context, id string) (store.Store, *store.Record, []store.HistoryEntry, error) {
+	st, rec, err := c.record(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hist, err := st.History(ctx, id)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, fmt.Errorf("read the history of flow %s: %w", id, err)
+	}
+	return st, rec, hist, nil
+}
+
 // engine returns an engine on st with the store's seal key, and a
 // function that releases its Ratio. Without a Ratio URL its Ratio refuses
 // every call: enough to read, cancel and expire flows.
@@ -298,15 +312,11 @@ func flowsAudit(ctx context.Context, e *env, args []string) error {
 	if err := oneOf(c.name, "format", *format, []string{"state", "sequence"}); err != nil {
 		return err
 	}
-	st, rec, err := c.record(ctx, id)
+	st, rec, hist, err := c.recordAndHistory(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	hist, err := st.History(ctx, id)
-	if err != nil {
-		return fmt.Errorf("read the history of flow %s: %w", id, err)
-	}
 	f, ok := transitions.Lookup(transitions.Kind(rec.Kind))
 	if !ok {
 		return fmt.Errorf("flow %s is of kind %q, which this ratioflow does not declare", id, rec.Kind)

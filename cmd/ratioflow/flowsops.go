@@ -23,15 +23,11 @@ func flowsShow(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, rec, err := c.record(ctx, id)
+	st, rec, hist, err := c.recordAndHistory(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	hist, err := st.History(ctx, id)
-	if err != nil {
-		return fmt.Errorf("read the history of flow %s: %w", id, err)
-	}
 	v, why := c.view(ctx, st, rec)
 	if *jsonOut {
 		return json.NewEncoder(e.stdout).Encode(struct {

@@ -112,6 +112,19 @@ func (h *Handler) join(now time.Time, prev *session, f factor, userID string) *s
 	return h.newSession(now, subject, userID, prev.withFactor(f))
 }
 
+// useTwoFactor is use for a write call: the session must also hold two
+// factors (403 MFA_REQUIRED otherwise, saying why). Called with h.mu held.
+func (h *Handler) useTwoFactor(c *call, cl *claims) (*session, error) {
+	s, err := h.use(c, cl)
+	if err != nil {
+		return nil, err
+	}
+	if why := mfaProblem(s); why != "" {
+		return nil, fail(http.StatusForbidden, ratio.CodeMFARequired, "%s", why)
+	}
+	return s, nil
+}
+
 // mfaProblem says why s is not a two-factor session fit for a write call,
 // or returns "". Two factors are SMS and email, or SMS and wallet (seed
 // 004); creating a user needs SMS, which both pairs have.

@@ -59,12 +59,9 @@ func (h *Handler) createUser(c *call) (int, any, error) {
 	}
 	var out *ratio.User
 	err = h.locked(func() error {
-		s, err := h.use(c, cl)
+		s, err := h.useTwoFactor(c, cl)
 		if err != nil {
 			return err
-		}
-		if why := mfaProblem(s); why != "" {
-			return fail(http.StatusForbidden, ratio.CodeMFARequired, "%s", why)
 		}
 		phone, err := checkCreateUser(b)
 		if err != nil {

@@ -53,18 +53,25 @@ func (h *Handler) newChallenge() string {
 	return challengePrefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
+// walletRequest reads what the three wallet calls start with, in the order
+// Ratio checks it: the Bearer JWT (required or not), the body, the address.
+func (h *Handler) walletRequest(c *call, bearerRequired bool) (*claims, walletBody, common.Address, error) {
+	var b walletBody
+	cl, err := h.parseBearer(c, bearerRequired)
+	if err != nil {
+		return nil, b, common.Address{}, err
+	}
+	if err := decodeBody(c.body, &b); err != nil {
+		return nil, b, common.Address{}, err
+	}
+	addr, err := parseWallet(b)
+	return cl, b, addr, err
+}
+
 // startWallet serves cryptoWallet:start: a new challenge for the wallet,
 // superseding the previous one.
 func (h *Handler) startWallet(c *call) (int, any, error) {
-	cl, err := h.parseBearer(c, false)
-	if err != nil {
-		return 0, nil, err
-	}
-	var b walletBody
-	if err := decodeBody(c.body, &b); err != nil {
-		return 0, nil, err
-	}
-	addr, err := parseWallet(b)
+	cl, _, addr, err := h.walletRequest(c, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -86,15 +93,7 @@ func (h *Handler) startWallet(c *call) (int, any, error) {
 // checked outside the lock, then the challenge is consumed if it is still
 // the active one.
 func (h *Handler) authenticateWallet(c *call) (int, any, error) {
-	cl, err := h.parseBearer(c, false)
-	if err != nil {
-		return 0, nil, err
-	}
-	var b walletBody
-	if err := decodeBody(c.body, &b); err != nil {
-		return 0, nil, err
-	}
-	addr, err := parseWallet(b)
+	cl, b, addr, err := h.walletRequest(c, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -210,25 +209,14 @@ func (h *Handler) attachWallet(addr common.Address, userID string, verified bool
 // addWalletToUser serves cryptoWallet:addToUser: an unverified wallet for
 // the two-factor session's user.
 func (h *Handler) addWalletToUser(c *call) (int, any, error) {
-	cl, err := h.parseBearer(c, true)
-	if err != nil {
-		return 0, nil, err
-	}
-	var b walletBody
-	if err := decodeBody(c.body, &b); err != nil {
-		return 0, nil, err
-	}
-	addr, err := parseWallet(b)
+	cl, _, addr, err := h.walletRequest(c, true)
 	if err != nil {
 		return 0, nil, err
 	}
 	err = h.locked(func() error {
-		s, err := h.use(c, cl)
+		s, err := h.useTwoFactor(c, cl)
 		if err != nil {
 			return err
-		}
-		if why := mfaProblem(s); why != "" {
-			return fail(http.StatusForbidden, ratio.CodeMFARequired, "%s", why)
 		}
 		if s.userID == "" {
 			return fail(http.StatusForbidden, ratio.CodeMFARequired, "the session belongs to no user yet: create the user first")
