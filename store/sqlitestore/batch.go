@@ -6,6 +6,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"math/rand/v2"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Statements of the writer's transactions.
@@ -134,16 +139,42 @@ func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
 }
 
 // connect returns the write connection, connecting first if needed.
+//
+// Connecting runs the pragmas of the DSN, and the first ever switch of a new
+// file to WAL needs the database to itself: SQLite answers SQLITE_BUSY to
+// the other processes opening it at that moment, without consulting the
+// busy handler. connect waits for it as the busy handler would, up to the
+// same busy timeout.
 func (w *writer) connect() (*writeConn, error) {
 	if w.conn != nil {
 		return w.conn, nil
 	}
-	conn, err := w.db.Conn(context.Background())
+	var (
+		conn *sql.Conn
+		err  error
+	)
+	for deadline := time.Now().Add(busyTimeout); ; {
+		conn, err = w.db.Conn(context.Background())
+		if err == nil || !busy(err) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+	}
 	if err != nil {
 		return nil, err
 	}
 	w.conn = &writeConn{conn: conn, stmts: make(map[string]*sql.Stmt)}
 	return w.conn, nil
+}
+
+// busyTimeout is how long a writer waits for another process's lock, as
+// the DSN's busy_timeout pragma tells SQLite.
+const busyTimeout = 5 * time.Second
+
+// busy reports whether err is SQLite's "database is locked".
+func busy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && (e.Code()&0xff == sqlite3.SQLITE_BUSY || e.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 // check returns err, and drops the write connection if err says that it

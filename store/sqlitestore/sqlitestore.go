@@ -55,6 +55,7 @@ import (
 var _ store.Store = (*Store)(nil)
 
 // Settings of every connection; see the package doc.
+// busy_timeout matches busyTimeout.
 const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 	"&_pragma=foreign_keys(ON)&_txlock=immediate"
 
