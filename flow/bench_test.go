@@ -59,7 +59,7 @@ func (noopRatio) ListWallets(context.Context, ratio.Secret, string) (*ratio.Wall
 
 // BenchmarkEngineStep measures one full step of the link flow,
 // submit_phone from WalletAuthed to SmsSent: load, unseal, input check,
-// pending-call write, the (no-op) Ratio call, a fresh looplab FSM, seal,
+// pending-call write, the (no-op) Ratio call, a pooled looplab FSM, seal,
 // the result write with its history entry, the view. Compare with
 // BenchmarkLooplabEvent, its floor: go test ./flow -run X -bench 'EngineStep|LooplabEvent'
 func BenchmarkEngineStep(b *testing.B) {

@@ -3,15 +3,23 @@ package flow
 import (
 	"slices"
 	"sync"
+
+	"github.com/ratioflow/ratioflow/store"
 )
 
-// dataCache keeps the opened data of flows this engine wrote recently, so
-// that the next step of the same flow does not unseal and decode it again
-// (the most common case: a user's requests keep landing on one replica).
-// An entry is valid for one version of one flow: every write makes a new
-// version, so an entry can be missing but never stale, even when other
-// replicas write the flow. It holds decrypted data, as the process does
-// during every step anyway; it never reaches the store or a log.
+// dataCache keeps the records and opened data of flows this engine wrote
+// recently, so that the next step of the same flow neither reads the store
+// nor unseals and decodes the data again (the most common case: a user's
+// requests keep landing on one replica).
+//
+// An entry is one version of one flow. Opened data is looked up by version,
+// so it can be missing but never stale. A step may also start from the
+// cached record without reading the store (Engine.Step): another replica
+// may have written the flow since, but every write is a compare-and-swap
+// on the version, so a step that started from a stale copy fails its first
+// write before any Ratio call, and Step runs it again from the store. The
+// cache holds decrypted data, as the process does during every step
+// anyway; it never reaches the store or a log.
 type dataCache struct {
 	mu sync.Mutex // guards m
 	m  map[string]cachedData
@@ -19,6 +27,7 @@ type dataCache struct {
 
 type cachedData struct {
 	version int64
+	rec     *store.Record // as written at version
 	d       *data
 }
 
@@ -38,18 +47,30 @@ func (c *dataCache) get(id string, version int64) *data {
 	return e.d.clone()
 }
 
-// put keeps a copy of the data of flow id at version.
-func (c *dataCache) put(id string, version int64, d *data) {
-	cp := d.clone()
+// latest returns copies of the record and data of flow id as this engine
+// last wrote them, or nils. They may be stale (see dataCache).
+func (c *dataCache) latest(id string) (*store.Record, *data) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || e.rec == nil {
+		return nil, nil
+	}
+	return e.rec.Clone(), e.d.clone()
+}
+
+// put keeps copies of rec, just written, and its opened data d.
+func (c *dataCache) put(rec *store.Record, d *data) {
+	e := cachedData{version: rec.Version, rec: rec.Clone(), d: d.clone()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[id]; !ok && len(c.m) >= dataCacheSize {
+	if _, ok := c.m[rec.ID]; !ok && len(c.m) >= dataCacheSize {
 		for k := range c.m { // map order is random: drop any one
 			delete(c.m, k)
 			break
 		}
 	}
-	c.m[id] = cachedData{version: version, d: cp}
+	c.m[rec.ID] = e
 }
 
 // drop forgets flow id.

@@ -104,11 +104,13 @@ func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject strin
 	if rec.Data, err = e.sealer.seal(rec.ID, d); err != nil {
 		return nil, err
 	}
+	r := &run{e: e, c: c, rec: rec, d: d, chain: true}
+	r.preclaim() // the first automatic step's call, recorded with the flow
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, fmt.Errorf("create flow: %w", err)
 	}
-	e.cache.put(rec.ID, rec.Version, d)
-	r := &run{e: e, c: c, rec: rec, d: d}
+	r.writes++
+	e.cache.put(rec, d)
 	e.log.LogAttrs(ctx, slog.LevelInfo, "flow started", slog.String("flow", rec.ID), slog.String("kind", rec.Kind))
 	err = r.autos(ctx)
 	return r.view(), err
@@ -149,10 +151,25 @@ func startData(f *transitions.Flow, in *Input) (*data, error) {
 // another step won the race, a *WaitError when the step must wait, and
 // ErrExpired when the flow passed its deadline.
 func (e *Engine) Step(ctx context.Context, id, subject string, event transitions.Event, in Input) (*View, error) {
+	if r := e.cached(id, subject); r != nil {
+		first := in // the step may normalize its input
+		v, err := r.step(ctx, event, &first)
+		if err == nil || r.writes > 0 {
+			return v, err
+		}
+		// Nothing was written: the cached copy may have been stale, and
+		// the answer must come from the flow as stored.
+		e.cache.drop(id)
+	}
 	r, err := e.load(ctx, id, subject)
 	if err != nil {
 		return nil, err
 	}
+	return r.step(ctx, event, &in)
+}
+
+// step is Step on a loaded flow.
+func (r *run) step(ctx context.Context, event transitions.Event, in *Input) (*View, error) {
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
 	}
@@ -160,13 +177,14 @@ func (e *Engine) Step(ctx context.Context, id, subject string, event transitions
 	if !ok || event == transitions.Expire {
 		return r.view(), r.notPermitted(event)
 	}
-	if err := r.checkInput(t, &in); err != nil {
+	if err := r.checkInput(t, in); err != nil {
 		return r.view(), err
 	}
-	if err := r.fire(ctx, t, &in); err != nil {
+	r.chain = true // the automatic steps follow at once
+	if err := r.fire(ctx, t, in); err != nil {
 		return r.view(), err
 	}
-	err = r.autos(ctx)
+	err := r.autos(ctx)
 	return r.view(), err
 }
 
@@ -201,6 +219,7 @@ func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) 
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
 	}
+	r.chain = true
 	err = r.autos(ctx)
 	return r.view(), err
 }
@@ -269,6 +288,20 @@ func (e *Engine) load(ctx context.Context, id, subject string) (*run, error) {
 		}
 	}
 	return &run{e: e, c: c, rec: rec, d: d}, nil
+}
+
+// cached returns flow id of subject as this engine last wrote it, without
+// reading the store, or nil. The copy may be stale: see dataCache.
+func (e *Engine) cached(id, subject string) *run {
+	rec, d := e.cache.latest(id)
+	if rec == nil || rec.Subject != subject || rec.Pending != nil {
+		return nil
+	}
+	c, ok := e.flows[transitions.Kind(rec.Kind)]
+	if !ok || rec.GraphVersion != c.version {
+		return nil
+	}
+	return &run{e: e, c: c, rec: rec, d: d}
 }
 
 // deadline is when a flow in its current state expires: the earlier of

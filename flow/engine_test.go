@@ -376,3 +376,99 @@ func TestEngine_CacheNeverStale(t *testing.T) {
 	steps[0].Before = func(h *flowtest.Harness) { h.Engine = a }
 	h.Run(s.kind, steps)
 }
+
+// TestEngine_StaleCacheNeverAnswers: engine A remembers the flow in
+// WalletAuthed; engine B moves it to PhoneConflict. An event A's copy
+// does not permit, but the stored flow does, must succeed on A, and an
+// event A's copy permits but the stored flow does not must be refused as
+// the stored state says.
+func TestEngine_StaleCacheNeverAnswers(t *testing.T) {
+	h := flowtest.New(t)
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	a, b := h.NewEngine(), h.NewEngine()
+	h.Engine = a
+	v := h.Run(transitions.KindLink, linkConflict(w, p)[:2]) // A wrote WalletAuthed
+	ctx := context.Background()
+	if _, err := b.Step(ctx, v.ID, h.Subject, transitions.SubmitPhone, flow.Input{PhoneNumber: p.Phone}); err != nil {
+		t.Fatalf("B: submit_phone = %v", err)
+	}
+	// submit_phone is permitted in A's copy (WalletAuthed), not in PhoneConflict.
+	_, err := a.Step(ctx, v.ID, h.Subject, transitions.SubmitPhone, flow.Input{PhoneNumber: p.Phone})
+	var np *flow.NotPermittedError
+	if !errors.As(err, &np) || np.State != states.PhoneConflict {
+		t.Fatalf("A: submit_phone on a flow B moved on = %v, want NotPermittedError in PhoneConflict", err)
+	}
+	// confirm_phone is permitted in PhoneConflict, not in A's copy.
+	got, err := a.Step(ctx, v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{})
+	if err != nil || got.State != states.SmsFirstSent {
+		t.Fatalf("A: confirm_phone = %v, %v; want SmsFirstSent", got.State, err)
+	}
+	if n := h.Sandbox.Stats().Calls[ratio.OpSendSMS.Route()]; n != 2 {
+		t.Errorf("sms:send calls = %d, want 2 (the 409 and the confirmation)", n)
+	}
+}
+
+// TestEngine_AutomaticCallRecordedWithThePrecedingWrite: the write that
+// enters a state with an automatic Ratio call records that call as
+// pending, so that a process dying before the call leaves the same trace
+// as one dying during it; and the call costs no write of its own.
+func TestEngine_AutomaticCallRecordedWithThePrecedingWrite(t *testing.T) {
+	t.Run("start", func(t *testing.T) {
+		h := flowtest.New(t)
+		w := flowtest.NewWallet(t)
+		var during []*store.Record
+		api := &peekStart{API: h.Ratio, peek: func() {
+			page, err := h.Store.List(context.Background(), store.Query{})
+			if err != nil {
+				t.Error(err)
+			}
+			during = page.Records
+		}}
+		e, err := flow.New(h.Store, api, flowtest.SealKey, flow.Options{Now: h.Clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := e.Start(context.Background(), transitions.KindLink, h.Subject, flow.Input{WalletAddress: w.Address})
+		if err != nil || v.State != states.ChallengeIssued {
+			t.Fatalf("Start = %v, %v", v, err)
+		}
+		if len(during) != 1 || during[0].Pending == nil || during[0].Pending.Call != string(transitions.CallStartWallet) ||
+			during[0].Version != 1 {
+			t.Fatalf("during the start call the store holds %+v, want flow %s at version 1 with %s pending",
+				during, v.ID, transitions.CallStartWallet)
+		}
+		rec, _ := h.Store.Get(context.Background(), v.ID)
+		if rec.Pending != nil || rec.Version != 2 {
+			t.Errorf("after Start: pending %+v, version %d; want none and 2 (create, result)", rec.Pending, rec.Version)
+		}
+	})
+	t.Run("add_wallet", func(t *testing.T) {
+		h := flowtest.New(t)
+		w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+		h.SeedUser(p)
+		v := h.Run(transitions.KindLink, linkConflict(w, p)[:6])
+		before, _ := h.Store.Get(context.Background(), v.ID)
+		got, err := h.Engine.Step(context.Background(), v.ID, h.Subject, transitions.SubmitOTP, flow.Input{OTP: h.OTP(p.Email)})
+		if err != nil || got.State != states.Linked {
+			t.Fatalf("submit_otp = %v, %v; want Linked", got.State, err)
+		}
+		after, _ := h.Store.Get(context.Background(), v.ID)
+		// submit_otp: its claim, and its result with add_wallet's claim;
+		// add_wallet: its result.
+		if n := after.Version - before.Version; n != 3 {
+			t.Errorf("the step wrote %d versions, want 3", n)
+		}
+	})
+}
+
+// peekStart calls peek before each cryptoWallet:start call.
+type peekStart struct {
+	ratio.API
+	peek func()
+}
+
+func (p *peekStart) StartWallet(ctx context.Context, jwt ratio.Secret, req ratio.StartWalletRequest) (*ratio.StartWalletResponse, error) {
+	p.peek()
+	return p.API.StartWallet(ctx, jwt, req)
+}

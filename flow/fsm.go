@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/looplab/fsm"
 
@@ -23,15 +24,22 @@ type compiled struct {
 	// that state as their only source: the rows of the table a step from
 	// that state can take.
 	from map[states.State]fsm.Events
+	// machines holds, for each source state, idle looplab FSMs built from
+	// its rows (from), for transit to reuse.
+	machines map[states.State]*sync.Pool
 }
 
 func compile(f *transitions.Flow) *compiled {
-	c := &compiled{flow: f, version: f.Version(), events: fsmEvents(f), from: map[states.State]fsm.Events{}}
+	c := &compiled{flow: f, version: f.Version(), events: fsmEvents(f), from: map[states.State]fsm.Events{},
+		machines: map[states.State]*sync.Pool{}}
 	for _, e := range c.events {
 		for _, src := range e.Src {
 			s := states.State(src)
 			c.from[s] = append(c.from[s], fsm.EventDesc{Name: e.Name, Src: []string{src}, Dst: e.Dst})
 		}
+	}
+	for s, events := range c.from {
+		c.machines[s] = &sync.Pool{New: func() any { return fsm.NewFSM(string(s), events, nil) }}
 	}
 	return c
 }
@@ -62,8 +70,8 @@ func fsmEvents(f *transitions.Flow) fsm.Events {
 
 func fsmEvent(e transitions.Event, o transitions.Outcome) string { return string(e) + "/" + string(o) }
 
-// transit asks a fresh looplab FSM, built from the declared table in state
-// from, where event's outcome leads. The FSM is the authority on the
+// transit asks a looplab FSM, built from the declared table and set to
+// state from, where event's outcome leads. The FSM is the authority on the
 // graph: a pair the table does not declare is an error. No callback does
 // I/O (the Ratio call is already made), and the context passed to looplab
 // is never cancelled: a cancelled context wedges a looplab FSM for good
@@ -71,9 +79,18 @@ func fsmEvent(e transitions.Event, o transitions.Outcome) string { return string
 //
 // The FSM holds the rows of the table that leave from, not the whole
 // table: only they can fire in from, and building looplab's maps for the
-// whole link table cost ten times the rest of a step.
+// whole link table cost ten times the rest of a step. It is taken from a
+// pool of idle FSMs of from's rows and set back to from, as building one
+// costs more than the rest of transit; it has no callbacks, so nothing of
+// one step survives into the next but its state, which SetState resets.
 func (c *compiled) transit(ctx context.Context, from states.State, e transitions.Event, o transitions.Outcome) (states.State, error) {
-	m := fsm.NewFSM(string(from), c.from[from], nil)
+	pool, ok := c.machines[from]
+	if !ok { // no row leaves from: any event is undeclared there
+		return from, fmt.Errorf("flow %s: %s/%s from %s: %w", c.flow.Kind, e, o, from, fsm.UnknownEventError{Event: fsmEvent(e, o)})
+	}
+	m := pool.Get().(*fsm.FSM)
+	defer pool.Put(m)
+	m.SetState(string(from))
 	err := m.Event(context.WithoutCancel(ctx), fsmEvent(e, o))
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {

@@ -66,7 +66,8 @@ func (r *run) settle(ctx context.Context) error {
 	if err := r.e.store.Update(ctx, r.rec, entry); err != nil {
 		return storeErr(r.rec.ID, err)
 	}
-	r.e.cache.put(r.rec.ID, r.rec.Version, r.d)
+	r.writes++
+	r.e.cache.put(r.rec, r.d)
 	return nil
 }
 

@@ -19,6 +19,16 @@ type run struct {
 	c   *compiled
 	rec *store.Record
 	d   *data
+
+	// chain says the automatic steps run right after each write that
+	// moves the flow (Start, Step), so that such a write may also record
+	// the call the next automatic step makes (preclaim).
+	chain bool
+	// claimed is the transition whose call the last write recorded as
+	// pending ahead of its step, if any.
+	claimed *transitions.Transition
+	// writes counts this run's successful writes.
+	writes int
 }
 
 // maxAutos bounds the automatic steps run after one step, in case a table
@@ -153,7 +163,11 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 		return err
 	}
 	r.record(t, res, from, to)
+	if to != from {
+		r.preclaim()
+	}
 	if err := r.write(ctx, t, res, from, to); err != nil {
+		r.rec.Pending, r.claimed = nil, nil
 		return err
 	}
 	if to == from && failure(res.outcome) {
@@ -166,6 +180,12 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 // any, after recording it as pending.
 func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input) (result, error) {
 	now := r.e.now()
+	if r.claimed == t && r.rec.Pending != nil {
+		// The write that entered this state checked t's guards and pacing
+		// and recorded its call: make it.
+		r.claimed = nil
+		return r.callRatio(ctx, t, in, now)
+	}
 	if g := r.guard(t, now); g != nil {
 		if e, _ := t.Edge(transitions.Refused); e.To == transitions.Stay {
 			return result{}, g // nothing to record: the flow stays and Ratio was not called
@@ -181,6 +201,11 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 	if err := r.claim(ctx, t, now); err != nil {
 		return result{}, err
 	}
+	return r.callRatio(ctx, t, in, now)
+}
+
+// callRatio makes t's Ratio call, recorded as pending at now.
+func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Input, now time.Time) (result, error) {
 	callCtx, cancel := context.WithTimeout(ctx, r.e.policy.PendingTimeout/2)
 	defer cancel()
 	started := time.Now()
@@ -208,7 +233,31 @@ func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Tim
 		r.rec.Pending = nil
 		return storeErr(r.rec.ID, err)
 	}
+	r.writes++
 	return nil // the write that ends the step (or settles it) caches the data
+}
+
+// preclaim records, in the write about to be made, the call of the
+// automatic step that will follow it at once, sparing that step the write
+// of its own claim: the automatic step of the state the flow is entering,
+// if it calls Ratio and its guards and pacing let it. It is only done when
+// the automatic steps follow the write (r.chain) and the write moves the
+// flow, as autos requires.
+func (r *run) preclaim() {
+	r.claimed = nil
+	if !r.chain || r.rec.State.Terminal() {
+		return
+	}
+	t, ok := r.c.flow.Auto(r.rec.State)
+	if !ok || t.Call == transitions.NoCall {
+		return
+	}
+	now := r.e.now()
+	if r.guard(t, now) != nil || r.d.RetryAt.After(now) {
+		return // attempt will say why, without a call
+	}
+	r.rec.Pending = &store.PendingCall{Call: string(t.Call), Event: string(t.Event), Key: newID(), StartedAt: now}
+	r.claimed = t
 }
 
 // record updates the flow's data and record for the outcome just reached.
@@ -255,7 +304,8 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 		r.e.cache.drop(r.rec.ID)
 		return storeErr(r.rec.ID, err)
 	}
-	r.e.cache.put(r.rec.ID, r.rec.Version, r.d)
+	r.writes++
+	r.e.cache.put(r.rec, r.d)
 	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
 		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),
 		slog.String("from", string(from)), slog.String("to", string(to)), slog.String("outcome", string(res.outcome)),
