@@ -56,12 +56,18 @@ func (c *dataCache) latest(id string) (*store.Record, *data) {
 	if !ok || e.rec == nil {
 		return nil, nil
 	}
-	return e.rec.Clone(), e.d.clone()
+	return shallow(e.rec), e.d.clone()
 }
 
-// put keeps copies of rec, just written, and its opened data d.
+// put keeps copies of rec, just written, and its opened data d. A flow
+// that ended is dropped instead: it takes no more steps, and keeping it
+// would only grow the heap the garbage collector scans.
 func (c *dataCache) put(rec *store.Record, d *data) {
-	e := cachedData{version: rec.Version, rec: rec.Clone(), d: d.clone()}
+	if rec.Terminal() {
+		c.drop(rec.ID)
+		return
+	}
+	e := cachedData{version: rec.Version, rec: shallow(rec), d: d.clone()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[rec.ID]; !ok && len(c.m) >= dataCacheSize {
@@ -71,6 +77,17 @@ func (c *dataCache) put(rec *store.Record, d *data) {
 		}
 	}
 	c.m[rec.ID] = e
+}
+
+// shallow copies rec but its sealed Data, which the engine never changes
+// in place: every write seals a new slice.
+func shallow(rec *store.Record) *store.Record {
+	c := *rec
+	if rec.Pending != nil {
+		p := *rec.Pending
+		c.Pending = &p
+	}
+	return &c
 }
 
 // drop forgets flow id.

@@ -86,7 +86,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	fs.BoolVar(&o.resume, "resume", false, "finish the unfinished flows of an earlier bench with the same --seed")
 	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 5*time.Second, "how long a Ratio call may stay pending before it is taken for dead")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file (go tool pprof)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file, and of the raw replay to FILE.raw (go tool pprof)")
 	if err := noArgs(fs, args); err != nil {
 		return nil, err
 	}

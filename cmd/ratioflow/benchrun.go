@@ -41,9 +41,14 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	res := &benchResult{Flow: kind, Store: b.o.storeURL, Flows: n, Concurrency: c}
 	if b.o.replay {
 		raw := b.newReplay()
+		stop, err := startProfile(rawProfile(b.o.cpuProfile))
+		if err != nil {
+			return nil, err
+		}
 		rawTime, failed, err := pool(ctx, n, c, nil, func(ctx context.Context, i int) error {
 			return raw.fly(ctx, kind, b.people[setReplay][i])
 		})
+		stop()
 		if err != nil {
 			return nil, err
 		}
@@ -278,6 +283,15 @@ func (l *latencies) percentile(p int) float64 {
 	slices.Sort(l.d)
 	i := min(len(l.d)*p/100, len(l.d)-1)
 	return float64(l.d[i].Microseconds()) / 1000
+}
+
+// rawProfile is where the raw replay's CPU profile goes when the engine's
+// goes to path: beside it, for comparing the two with go tool pprof -diff_base.
+func rawProfile(path string) string {
+	if path == "" {
+		return ""
+	}
+	return path + ".raw"
 }
 
 // startProfile starts a CPU profile into path (none when path is empty) and
