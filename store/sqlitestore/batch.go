@@ -163,7 +163,7 @@ func (w *writer) connect() (*writeConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.conn = &writeConn{conn: conn, stmts: make(map[string]*sql.Stmt)}
+	w.conn = &writeConn{conn: conn, stmts: make(map[string]*sql.Stmt), hints: make(hints)}
 	return w.conn, nil
 }
 
@@ -186,11 +186,12 @@ func (w *writer) check(err error) error {
 	return err
 }
 
-// rollback rolls back the transaction of a write that failed. If that
-// fails too (SQLite may have rolled back already, on some errors), it
+// rollback rolls back the transaction of a write that failed, and forgets
+// the hints, which may be of writes it undoes. If that fails too (SQLite may have rolled back already, on some errors), it
 // drops the connection, which ends any transaction still open, so that the
 // next batch starts clean.
 func (w *writer) rollback(c *writeConn) {
+	c.hints.clear() // some may be of writes rolled back
 	if err := c.exec(context.Background(), rollbackTx); err != nil {
 		w.disconnect()
 	}
@@ -205,11 +206,13 @@ func (w *writer) disconnect() {
 	}
 }
 
-// writeConn is the write connection with the statements prepared on it.
-// Only the writer goroutine uses it.
+// writeConn is the write connection with the statements prepared on it,
+// and the hints of the flows written on it. Only whoever holds the
+// connection (writer.busy) uses it.
 type writeConn struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt // by query
+	hints hints                // taken in transactions committed or still open
 }
 
 // stmt returns query prepared on the connection, preparing it on first
