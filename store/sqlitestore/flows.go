@@ -138,7 +138,7 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 	h := hint{version: 1, seq: int64(len(hs)), state: c.state, expiresAt: c.expiresAt, endedAt: c.endedAt}
 	err = s.w.do(newRequest(ctx, len(hs) > 0, func(ctx context.Context, c *writeConn) error {
 		return c.create(ctx, r.ID, args, hs, h)
-	}))
+	}).refusesFirst())
 	switch {
 	case errors.Is(err, errNoRow):
 		return fmt.Errorf("create flow %s: %w", r.ID, store.ErrAlreadyExists)
@@ -183,7 +183,7 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 	h := hint{version: r.Version + 1, state: c.state, expiresAt: c.expiresAt, endedAt: c.endedAt}
 	err = s.w.do(newRequest(ctx, len(history) > 0, func(ctx context.Context, c *writeConn) error {
 		return c.update(ctx, r.ID, args, history, h)
-	}))
+	}).refusesFirst())
 	switch {
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("%s: %w", op, err)
