@@ -37,8 +37,8 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 		return s, rec
 	}
-	// store keeps the flow's deadline, as most updates do; store_deadline
-	// moves it at every update, which costs Update a second statement.
+	// store keeps the flow's deadline, as claims do; store_deadline moves
+	// it at every update, which makes Update rewrite the expiry index.
 	for _, moveDeadline := range []bool{false, true} {
 		name := "store"
 		if moveDeadline {
