@@ -209,9 +209,10 @@ func (w *writer) check(err error) error {
 }
 
 // rollback rolls back the transaction of a write that failed, and forgets
-// the hints, which may be of writes it undoes. If that fails too (SQLite may have rolled back already, on some errors), it
-// drops the connection, which ends any transaction still open, so that the
-// next batch starts clean.
+// the hints, which may be of writes it undoes. If that fails too (SQLite
+// may have rolled back already, on some errors), it drops the connection,
+// which ends any transaction still open, so that the next batch starts
+// clean.
 func (w *writer) rollback(c *writeConn) {
 	c.hints.clear() // some may be of writes rolled back
 	if err := c.exec(context.Background(), rollbackTx); err != nil {

@@ -20,7 +20,7 @@ const (
 	// updateFlow is the compare-and-swap, for a flow the writer has no
 	// hint of: it returns the flow's new last history Seq. Kind, subject
 	// and created_at are fixed by Create. Its parameters, and those of
-	// the narrow updates, are the update arguments (see updArgs).
+	// the narrow updates, are the update arguments (see argID).
 	updateFlow = `UPDATE flows SET graph_version = $3, state = $4, data = $5, pending = $6,
 		updated_at = $7, expires_at = $8, ended_at = $9,
 		version = version + 1, history_seq = history_seq + $10, claimed_until = NULL
