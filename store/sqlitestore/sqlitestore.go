@@ -16,11 +16,14 @@
 // Writes use group commit. One writer goroutine per Store owns the single
 // write connection; Create, Update, ClaimExpired and Purge queue a request
 // for it and wait. The writer takes every request queued (up to 128) and
-// runs them in queue order in one BEGIN IMMEDIATE transaction, each under
-// a savepoint that is rolled back if the request fails (a version
-// conflict, a duplicate ID, an error), then commits once. No caller learns
-// that its write succeeded before that COMMIT; if it fails, every request
-// of the batch gets the error. So concurrent writers share the cost of a
+// runs them in queue order in one BEGIN IMMEDIATE transaction, then
+// commits once. A request that fails leaves the others' writes as they
+// were: a Create or Update refuses a write (a version conflict, a
+// duplicate ID) before it writes anything, and the other requests run
+// under a savepoint that is rolled back if they fail; on any other error,
+// the writer rolls the transaction back and runs the other requests again
+// in a new one. No caller learns that its write succeeded before that
+// COMMIT; if it fails, every request of the batch gets the error. So concurrent writers share the cost of a
 // commit, and two writes of one flow in a batch behave as they would one
 // after the other. A request alone in the queue skips the batch's
 // statements: it is one statement in autocommit mode, or one transaction

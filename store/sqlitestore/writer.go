@@ -31,6 +31,10 @@ type request struct {
 	// tx means exec runs several writing statements, which need a
 	// transaction when the request is alone: a write with history.
 	tx bool
+	// clean means that exec, when it refuses a write (see refused), has
+	// written nothing: its refusals come before its first write. In a
+	// batch, such a request runs without a savepoint; see group.
+	clean bool
 	// solo requests (Migrate) run alone, with their own transactions and
 	// the caller's context.
 	solo bool
@@ -54,6 +58,12 @@ const (
 // ctx; tx says whether exec needs a transaction when it runs alone.
 func newRequest(ctx context.Context, tx bool, exec func(context.Context, *writeConn) error) *request {
 	return &request{ctx: ctx, tx: tx, exec: exec}
+}
+
+// refusesFirst marks r clean (see request.clean) and returns it.
+func (r *request) refusesFirst() *request {
+	r.clean = true
+	return r
 }
 
 // take moves a request the writer is about to run from queued to taken
@@ -110,9 +120,11 @@ type writer struct {
 	conn *writeConn // nil until the first request, and after it broke
 	ran  []*request // group's scratch space
 
-	// batches and requests count the transactions the writer ran and the
-	// requests they held, for the tests and the benchmarks.
-	batches, requests atomic.Int64
+	// batches and requests count the transactions the writer committed
+	// (or single statements it ran) and the requests they held, and lost
+	// the batches' transactions it rolled back to run their requests
+	// again, for the tests and the benchmarks.
+	batches, requests, lost atomic.Int64
 }
 
 // newWriter starts the writer of db, which must have one connection. It

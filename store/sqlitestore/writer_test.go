@@ -164,6 +164,9 @@ func TestWriter_BatchAppliesInOrderAndIsolatesFailures(t *testing.T) {
 	if got := s.w.requests.Load() - requests; got != 9 {
 		t.Errorf("the writer ran %d requests, want 9", got)
 	}
+	if got := s.w.lost.Load(); got != 0 {
+		t.Errorf("the writer lost %d transactions, want 0: refusals and failures under a savepoint keep it", got)
+	}
 
 	for _, w := range []struct {
 		id      string
@@ -234,6 +237,83 @@ func TestWriter_LostTransactionRunsTheOthersAgain(t *testing.T) {
 	a2.Version = 2
 	if err := s.Update(ctx, a2, h2); err != nil {
 		t.Errorf("Update after the lost transaction = %v", err)
+	}
+}
+
+// A clean request (one that runs without a savepoint) that fails after it
+// wrote, in a batch with others: its write is undone and it gets its
+// error; the others, before and after it, are run again in a new
+// transaction, in queue order, and written once.
+func TestWriter_CleanRequestFailingAfterItsWrite(t *testing.T) {
+	s := openStore(t)
+	ctx := t.Context()
+	a, c := record("a"), record("c")
+	mustCreate(t, s, a, c)
+	batches := s.w.batches.Load()
+
+	unblock := block(t, s)
+	a1, h1 := step(a, "a1")
+	a1stale, hStale := step(a, "a1-stale")
+	a2, h2 := step(a1, "a2")
+	a2.Version = a.Version + 1
+	boom := errors.New("boom")
+	errs := []<-chan error{
+		async(t, s, 1, func() error { return s.Update(ctx, a1, h1) }),
+		async(t, s, 2, func() error { return s.Update(ctx, a1stale, hStale) }),
+		async(t, s, 3, func() error {
+			return s.w.do(newRequest(ctx, true, func(ctx context.Context, wc *writeConn) error {
+				if err := wc.exec(ctx, `UPDATE flows SET state = 'Bogus', version = 99 WHERE id IN ('a', 'c')`); err != nil {
+					return err
+				}
+				return boom
+			}).refusesFirst())
+		}),
+		async(t, s, 4, func() error { return s.Update(ctx, a2, h2) }),
+		async(t, s, 5, func() error { return s.Create(ctx, record("e"), h1) }),
+		async(t, s, 6, func() error { return s.Create(ctx, record("c")) }),
+	}
+	unblock()
+	want := []error{nil, store.ErrConflict, boom, nil, nil, store.ErrAlreadyExists}
+	for i, errc := range errs {
+		if err := <-errc; !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
+			t.Errorf("request %d = %v, want %v", i+1, err, want[i])
+		}
+	}
+	if got := s.w.lost.Load(); got != 1 {
+		t.Errorf("the writer lost %d transactions, want 1", got)
+	}
+	if got := s.w.batches.Load() - batches; got != 2 {
+		t.Errorf("the writer committed %d transactions, want 2: the blocking request and the batch run again", got)
+	}
+	for _, w := range []struct {
+		id      string
+		version int64
+		state   states.State
+		events  string
+	}{
+		{"a", 3, states.SmsSent, "a1 a2"},
+		{"c", 1, states.New, ""},
+		{"e", 1, states.New, "a1"},
+	} {
+		got, err := s.Get(ctx, w.id)
+		if err != nil {
+			t.Fatalf("Get(%s) = %v", w.id, err)
+		}
+		if got.Version != w.version || got.State != w.state {
+			t.Errorf("Get(%s) = version %d, state %s; want %d, %s", w.id, got.Version, got.State, w.version, w.state)
+		}
+		if evs := events(t, s, w.id); evs != w.events {
+			t.Errorf("History(%s) = [%s], want [%s]", w.id, evs, w.events)
+		}
+	}
+	// The writer still works, and its hints were not spoiled.
+	a3, h3 := step(a2, "a3")
+	a3.Version = 3
+	if err := s.Update(ctx, a3, h3); err != nil {
+		t.Errorf("Update after the lost transaction = %v", err)
+	}
+	if evs := events(t, s, "a"); evs != "a1 a2 a3" {
+		t.Errorf("History(a) = [%s], want [a1 a2 a3]", evs)
 	}
 }
 
