@@ -65,6 +65,7 @@ func (w *writer) alone(c *writeConn, r *request) {
 	}
 	w.batches.Add(1)
 	w.requests.Add(1)
+	defer w.commit()
 	ctx := context.Background() // see request.ctx
 	if !r.tx {
 		r.answer(w.check(r.exec(ctx, c)))
@@ -147,6 +148,7 @@ func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
 	}
 	w.batches.Add(1)
 	w.requests.Add(int64(len(ran)))
+	w.commit()
 	for _, r := range ran {
 		r.answer(cmp.Or(err, r.err))
 	}
@@ -158,6 +160,14 @@ func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
 // returns these only when it has written nothing.
 func refused(err error) bool {
 	return errors.Is(err, errNoRow) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)
+}
+
+// commit tells whoever wants to know that a write was committed (or
+// tried: a failed commit costs the checkpointer one needless look).
+func (w *writer) commit() {
+	if w.committed != nil {
+		w.committed()
+	}
 }
 
 // connect returns the write connection, connecting first if needed.
@@ -203,7 +213,7 @@ func busy(err error) bool {
 // broke; the next batch connects again.
 func (w *writer) check(err error) error {
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
-		w.disconnect()
+		w.discard()
 	}
 	return err
 }
@@ -216,7 +226,19 @@ func (w *writer) check(err error) error {
 func (w *writer) rollback(c *writeConn) {
 	c.hints.clear() // some may be of writes rolled back
 	if err := c.exec(context.Background(), rollbackTx); err != nil {
-		w.disconnect()
+		w.discard()
+	}
+}
+
+// discard drops a write connection that broke, or whose transaction could
+// not be rolled back: database/sql closes a connection whose Raw callback
+// returns driver.ErrBadConn, where Close alone would return it to the pool
+// with whatever transaction it still had open. The next batch connects
+// again.
+func (w *writer) discard() {
+	if w.conn != nil {
+		w.conn.close(true)
+		w.conn = nil
 	}
 }
 
@@ -224,7 +246,7 @@ func (w *writer) rollback(c *writeConn) {
 // connection to the write pool.
 func (w *writer) disconnect() {
 	if w.conn != nil {
-		w.conn.close()
+		w.conn.close(false)
 		w.conn = nil
 	}
 }
@@ -267,11 +289,20 @@ func (c *writeConn) execResult(ctx context.Context, query string, args ...any) (
 	return st.ExecContext(ctx, args...)
 }
 
-// close closes the statements and returns the connection to its pool.
-func (c *writeConn) close() error {
+// close closes the statements, then the connection if broken (so that
+// database/sql does not keep it: see writer.discard), else returns it to
+// its pool. The statements go first: the driver cannot finalize a
+// statement of a connection already closed.
+func (c *writeConn) close(broken bool) error {
 	var errs []error
 	for _, st := range c.stmts {
 		errs = append(errs, st.Close())
 	}
-	return errors.Join(append(errs, c.conn.Close())...)
+	if broken {
+		_ = c.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	if err := c.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

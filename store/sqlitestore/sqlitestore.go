@@ -69,6 +69,7 @@ type Store struct {
 	write  *sql.DB // one connection, held by w: SQLite has one writer at a time
 	w      *writer // every write goes through it
 	read   *sql.DB // several connections; WAL lets them read while one writes
+	ckpt   *checkpointer
 	closed atomic.Bool
 
 	mu    sync.Mutex           // guards stmts
@@ -81,15 +82,26 @@ type Store struct {
 // starts the store's writer goroutine; Close stops it.
 func New(path string) *Store {
 	dsn := DSN(path)
-	write, _ := sql.Open("sqlite", dsn) // sql.Open only fails for an unknown driver
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxIdleTime(0)
+	// sql.Open only fails for an unknown driver.
+	write, _ := sql.Open("sqlite", dsn+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)",
+		walAutoCheckpoint, walSizeLimit))
+	single(write)
+	ckpt, _ := sql.Open("sqlite", dsn)
+	single(ckpt)
 	read, _ := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
 	readers := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	return &Store{path: path, write: write, w: newWriter(write), read: read, stmts: make(map[string]*sql.Stmt)}
+	c := newCheckpointer(ckpt, checkpointEvery)
+	return &Store{path: path, write: write, w: newWriter(write, c.wrote), read: read, ckpt: c,
+		stmts: make(map[string]*sql.Stmt)}
+}
+
+// single makes db a pool of one connection, kept open.
+func single(db *sql.DB) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
 }
 
 // Open opens the SQLite database file at path, creating it if missing, and
@@ -133,6 +145,7 @@ func (s *Store) Close() error {
 		return store.ErrClosed
 	}
 	s.w.close()
+	s.ckpt.close()
 	var errs []error
 	s.mu.Lock()
 	for _, st := range s.stmts {
@@ -140,7 +153,7 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.mu.Unlock()
-	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
+	return errors.Join(append(errs, s.read.Close(), s.ckpt.db.Close(), s.write.Close())...)
 }
 
 // prepare returns query prepared on the read pool, preparing it on first

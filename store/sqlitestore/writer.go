@@ -116,6 +116,10 @@ type writer struct {
 	wake chan struct{} // capacity 1: the queue grew, busy ended, or Close was called
 	done chan struct{} // closed when the writer goroutine has returned
 
+	// committed is called after each write committed (a batch, or a
+	// request run alone); it must not block. Nil means nothing to call.
+	committed func()
+
 	// Used only while holding busy.
 	conn *writeConn // nil until the first request, and after it broke
 	ran  []*request // group's scratch space
@@ -128,9 +132,10 @@ type writer struct {
 }
 
 // newWriter starts the writer of db, which must have one connection. It
-// connects on the first request.
-func newWriter(db *sql.DB) *writer {
-	w := &writer{db: db, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// connects on the first request, and calls committed, if not nil, after
+// each commit.
+func newWriter(db *sql.DB, committed func()) *writer {
+	w := &writer{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), committed: committed}
 	go w.loop()
 	return w
 }
