@@ -23,9 +23,13 @@
 // under a savepoint that is rolled back if they fail; on any other error,
 // the writer rolls the transaction back and runs the other requests again
 // in a new one. No caller learns that its write succeeded before that
-// COMMIT; if it fails, every request of the batch gets the error. So concurrent writers share the cost of a
-// commit, and two writes of one flow in a batch behave as they would one
-// after the other. A request alone in the queue skips the batch's
+// COMMIT; if it fails, every request of the batch gets the error. So
+// concurrent writers share the cost of a commit, and two writes of one
+// flow in a batch behave as they would one after the other. An Update
+// names in its SET list only the indexed columns that change (a hint of
+// what this store last wrote, checked in the WHERE clause, tells which),
+// so that a write that only records a pending call rewrites no index.
+// A request alone in the queue skips the batch's
 // statements: it is one statement in autocommit mode, or one transaction
 // when it has history entries. A caller whose context ends while its
 // request is queued returns ctx.Err(), and the request writes nothing;
@@ -33,6 +37,10 @@
 // so an error always means that nothing was written. Migrate runs alone on
 // the same connection. Other processes sharing the file wait for the write
 // lock up to busy_timeout, and the writer waits for theirs.
+//
+// Checkpoints (copying the write-ahead log into the file) run in the
+// background, on a connection of their own, at most every 100 ms after
+// writes, rather than in the writer's commit: see checkpoint.go.
 //
 // The schema is created and upgraded by Migrate (Open calls it) from SQL
 // files embedded in the binary; see docs/stores.md.
