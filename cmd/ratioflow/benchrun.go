@@ -25,7 +25,16 @@ const (
 	setReplay = 1
 )
 
-// runAll seeds the sandbox, replays the raw calls, then runs the flows.
+// benchRounds is how many times runAll alternates the raw replay and the
+// engine, each on its share of the flows. A machine whose speed drifts
+// during a run (other processes, a noisy host: the raw replay of 1000
+// flows was seen to vary by a fifth from one run to the next) then weighs
+// on both alike, where one long phase after the other carries the drift
+// into the ratio.
+const benchRounds = 4
+
+// runAll seeds the sandbox, then replays the raw calls and runs the flows,
+// round after round.
 func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	n, c, kind := b.o.flows, b.o.concurrency, b.o.kind
 	sets := []int{setEngine}
@@ -39,63 +48,83 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 		}
 	}
 	res := &benchResult{Flow: kind, Store: b.o.storeURL, Flows: n, Concurrency: c}
-	if b.o.replay {
-		raw := b.newReplay()
-		stop, err := startProfile(rawProfile(b.o.cpuProfile))
+	rounds := benchRounds
+	if b.o.cpuProfile != "" || !b.o.replay || n < 4*c*benchRounds {
+		rounds = 1 // a profile covers one whole phase; small runs would be all ramp
+	}
+	var (
+		raw              = b.newReplay()
+		rawTime, engTime time.Duration
+		calls            int
+		failed           = &failures{}
+		lat              = &latencies{}
+		prog             = newProgress(b.env.stderr, "engine", n)
+	)
+	for r := range rounds {
+		lo, hi := n*r/rounds, n*(r+1)/rounds
+		if b.o.replay {
+			t, rawFailed, err := timed(ctx, rawProfile(b.o.cpuProfile), hi-lo, c, nil, func(ctx context.Context, i int) error {
+				return raw.fly(ctx, kind, b.people[setReplay][lo+i])
+			})
+			if err != nil {
+				return nil, err
+			}
+			if rawFailed.n > 0 {
+				return nil, fmt.Errorf("the raw replay failed %d of %d flows: %s", rawFailed.n, hi-lo, rawFailed.first)
+			}
+			rawTime += t
+		}
+		calls0, err := b.ratioCalls(ctx)
 		if err != nil {
 			return nil, err
 		}
-		rawTime, failed, err := pool(ctx, n, c, nil, func(ctx context.Context, i int) error {
-			return raw.fly(ctx, kind, b.people[setReplay][i])
+		t, engFailed, err := timed(ctx, b.o.cpuProfile, hi-lo, c, prog, func(ctx context.Context, i int) error {
+			v, err := b.pilot(lo+i, lat).Fly(ctx, kind)
+			return ended(v, err)
 		})
-		stop()
+		if err != nil {
+			prog.done()
+			return nil, err
+		}
+		calls1, err := b.ratioCalls(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if failed.n > 0 {
-			return nil, fmt.Errorf("the raw replay failed %d of %d flows: %s", failed.n, n, failed.first)
-		}
+		engTime, calls = engTime+t, calls+calls1-calls0
+		failed.merge(engFailed)
+	}
+	prog.done()
+	if b.o.replay {
 		res.RawFlowsPerSec = float64(n) / rawTime.Seconds()
 	}
-	calls0, err := b.ratioCalls(ctx)
+	return b.finish(res, engTime, failed, lat, calls), nil
+}
+
+// timed runs a pool of n jobs on c workers, with a CPU profile into
+// profile if not empty, after a garbage collection so that the run starts
+// without the garbage of what came before (as testing.B does).
+func timed(ctx context.Context, profile string, n, c int, prog *progress, job func(context.Context, int) error) (time.Duration, *failures, error) {
+	stop, err := startProfile(profile)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	lat := &latencies{}
-	stop, err := startProfile(b.o.cpuProfile)
-	if err != nil {
-		return nil, err
-	}
-	prog := newProgress(b.env.stderr, "engine", n)
-	elapsed, failed, err := pool(ctx, n, c, prog, func(ctx context.Context, i int) error {
-		p := b.pilot(i, lat)
-		v, err := p.Fly(ctx, kind)
-		return ended(v, err)
-	})
-	prog.done()
-	stop()
-	if err != nil {
-		return nil, err
-	}
-	return b.finish(ctx, res, elapsed, failed, lat, calls0)
+	defer stop()
+	runtime.GC()
+	return pool(ctx, n, c, prog, job)
 }
 
 // finish fills the result's measures.
-func (b *bench) finish(ctx context.Context, res *benchResult, elapsed time.Duration, failed *failures, lat *latencies, calls0 int) (*benchResult, error) {
-	calls, err := b.ratioCalls(ctx)
-	if err != nil {
-		return nil, err
-	}
+func (b *bench) finish(res *benchResult, elapsed time.Duration, failed *failures, lat *latencies, calls int) *benchResult {
 	res.Failed, res.failures = failed.n, failed.all
 	res.Completed = res.Flows - res.Failed
 	res.Seconds = elapsed.Seconds()
 	res.FlowsPerSec = float64(res.Flows) / elapsed.Seconds()
 	res.StepP50MS, res.StepP99MS = lat.percentile(50), lat.percentile(99)
-	res.RatioCalls = calls - calls0
+	res.RatioCalls = calls
 	if res.RawFlowsPerSec > 0 {
 		res.EngineToRaw = res.FlowsPerSec / res.RawFlowsPerSec
 	}
-	return res, nil
+	return res
 }
 
 // seed creates the users the flows need, for each persona set, before
@@ -179,7 +208,11 @@ func (b *bench) resumeAll(ctx context.Context) (*benchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.finish(ctx, res, elapsed, failed, lat, calls0)
+	calls, err := b.ratioCalls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.finish(res, elapsed, failed, lat, calls-calls0), nil
 }
 
 // unfinished lists the store's flows of subject bench-<seed>-<i> that have
@@ -216,6 +249,18 @@ type failures struct {
 	first    string
 	all      []string // the first few
 	conflict bool     // some failed on a 409
+}
+
+// merge adds the failures of o to f.
+func (f *failures) merge(o *failures) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n += o.n
+	if f.first == "" {
+		f.first = o.first
+	}
+	f.all = append(f.all, o.all[:min(len(o.all), max(5-len(f.all), 0))]...)
+	f.conflict = f.conflict || o.conflict
 }
 
 func (f *failures) add(err error) {
