@@ -228,7 +228,7 @@ func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Inpu
 // claim records the call t is about to make: a compare-and-swap write that
 // also makes this step the only one on the flow.
 func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Time) error {
-	r.rec.Pending = &store.PendingCall{Call: string(t.Call), Event: string(t.Event), Key: newID(), StartedAt: now}
+	r.rec.Pending = pendingCall(t, now)
 	if err := r.e.store.Update(ctx, r.rec); err != nil {
 		r.rec.Pending = nil
 		return storeErr(r.rec.ID, err)
@@ -256,8 +256,13 @@ func (r *run) preclaim() {
 	if r.guard(t, now) != nil || r.d.RetryAt.After(now) {
 		return // attempt will say why, without a call
 	}
-	r.rec.Pending = &store.PendingCall{Call: string(t.Call), Event: string(t.Event), Key: newID(), StartedAt: now}
+	r.rec.Pending = pendingCall(t, now)
 	r.claimed = t
+}
+
+// pendingCall is the record of t's Ratio call, about to be made at now.
+func pendingCall(t *transitions.Transition, now time.Time) *store.PendingCall {
+	return &store.PendingCall{Call: string(t.Call), Event: string(t.Event), Key: newID(), StartedAt: now}
 }
 
 // record updates the flow's data and record for the outcome just reached.

@@ -65,7 +65,7 @@ func (w *writer) alone(c *writeConn, r *request) {
 	}
 	w.batches.Add(1)
 	w.requests.Add(1)
-	defer w.commit()
+	defer w.committed()
 	ctx := context.Background() // see request.ctx
 	if !r.tx {
 		r.answer(w.check(r.exec(ctx, c)))
@@ -148,7 +148,7 @@ func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
 	}
 	w.batches.Add(1)
 	w.requests.Add(int64(len(ran)))
-	w.commit()
+	w.committed()
 	for _, r := range ran {
 		r.answer(cmp.Or(err, r.err))
 	}
@@ -160,14 +160,6 @@ func (w *writer) group(c *writeConn, reqs []*request) (again []*request) {
 // returns these only when it has written nothing.
 func refused(err error) bool {
 	return errors.Is(err, errNoRow) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)
-}
-
-// commit tells whoever wants to know that a write was committed (or
-// tried: a failed commit costs the checkpointer one needless look).
-func (w *writer) commit() {
-	if w.committed != nil {
-		w.committed()
-	}
 }
 
 // connect returns the write connection, connecting first if needed.

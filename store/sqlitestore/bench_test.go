@@ -69,23 +69,7 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			s, rec := setup(b)
-			db, err := sql.Open("sqlite", sqlitestore.DSN(s.Path()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			db.SetMaxOpenConns(1)
-			const update = `UPDATE flows SET state = $1, data = $2, version = version + 1, updated_at = $3
-				WHERE id = $4 AND version = $5`
-			exec := func(args ...any) (sql.Result, error) { return db.ExecContext(ctx, update, args...) }
-			if prepared {
-				stmt, err := db.PrepareContext(ctx, update)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer stmt.Close()
-				exec = func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
-			}
+			exec := rawUpdate(b, s.Path(), prepared)
 			version := rec.Version
 			for i := 0; b.Loop(); i++ {
 				res, err := exec(string(states.SmsSent), data, now.Add(time.Duration(i)).UnixMicro(), rec.ID, version)
@@ -100,6 +84,31 @@ func BenchmarkUpdate(b *testing.B) {
 			reportOps(b)
 		})
 	}
+}
+
+// rawUpdate returns the baseline of the Update benchmarks: the single-row
+// compare-and-swap UPDATE (state, data, updated_at, id, version), run with
+// database/sql on its own single connection to the file at path, with the
+// store's DSN; parsed at every call, or prepared once.
+func rawUpdate(b *testing.B, path string, prepared bool) func(args ...any) (sql.Result, error) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	const update = `UPDATE flows SET state = $1, data = $2, version = version + 1, updated_at = $3
+		WHERE id = $4 AND version = $5`
+	if !prepared {
+		return func(args ...any) (sql.Result, error) { return db.ExecContext(ctx, update, args...) }
+	}
+	stmt, err := db.PrepareContext(ctx, update)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stmt.Close() })
+	return func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
 }
 
 // reportOps reports the throughput as ops/s.
@@ -177,23 +186,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			s, recs := setup(b)
-			db, err := sql.Open("sqlite", sqlitestore.DSN(s.Path()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			db.SetMaxOpenConns(1)
-			const update = `UPDATE flows SET state = $1, data = $2, version = version + 1, updated_at = $3
-				WHERE id = $4 AND version = $5`
-			exec := func(args ...any) (sql.Result, error) { return db.ExecContext(ctx, update, args...) }
-			if prepared {
-				stmt, err := db.PrepareContext(ctx, update)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer stmt.Close()
-				exec = func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
-			}
+			exec := rawUpdate(b, s.Path(), prepared)
 			var next atomic.Int64
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

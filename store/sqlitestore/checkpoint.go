@@ -102,9 +102,11 @@ func (c *checkpointer) checkpoint() {
 	c.frames.Add(copied)
 }
 
-// close stops the checkpointer and waits for it. SQLite checkpoints the
-// whole log when the last connection to the file closes.
-func (c *checkpointer) close() {
+// close stops the checkpointer, waits for it and closes its connection.
+// SQLite checkpoints the whole log when the last connection to the file
+// closes.
+func (c *checkpointer) close() error {
 	close(c.stop)
 	<-c.done
+	return c.db.Close()
 }

@@ -153,15 +153,14 @@ func (s *Store) Close() error {
 		return store.ErrClosed
 	}
 	s.w.close()
-	s.ckpt.close()
-	var errs []error
+	errs := []error{s.ckpt.close()}
 	s.mu.Lock()
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}
 	s.stmts = nil
 	s.mu.Unlock()
-	return errors.Join(append(errs, s.read.Close(), s.ckpt.db.Close(), s.write.Close())...)
+	return errors.Join(append(errs, s.read.Close(), s.write.Close())...)
 }
 
 // prepare returns query prepared on the read pool, preparing it on first

@@ -117,7 +117,8 @@ type writer struct {
 	done chan struct{} // closed when the writer goroutine has returned
 
 	// committed is called after each write committed (a batch, or a
-	// request run alone); it must not block. Nil means nothing to call.
+	// request run alone, or tried: a failed commit costs the
+	// checkpointer one needless look); it must not block.
 	committed func()
 
 	// Used only while holding busy.
@@ -132,8 +133,7 @@ type writer struct {
 }
 
 // newWriter starts the writer of db, which must have one connection. It
-// connects on the first request, and calls committed, if not nil, after
-// each commit.
+// connects on the first request, and calls committed after each commit.
 func newWriter(db *sql.DB, committed func()) *writer {
 	w := &writer{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), committed: committed}
 	go w.loop()
