@@ -106,7 +106,9 @@ type Store interface {
 
 // Record is one persisted flow.
 type Record struct {
-	// ID is the flow's identifier: 128 random bits, hex encoded.
+	// ID is the flow's identifier: 128 bits, hex encoded, unguessable. The
+	// engine's begin with the creation time, so that flows started together
+	// sit together in a store's indexes (see package flow).
 	ID string
 	// Kind names the flow's declared graph ("link", "signin", ...).
 	Kind string
