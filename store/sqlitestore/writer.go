@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -100,11 +101,12 @@ func (r *request) answer(err error) {
 // commit. See run.
 //
 // A caller that finds the connection idle and the queue empty runs its
-// request itself, on its own goroutine, as the writer would run a batch of
-// one: handing it to the writer and back costs two goroutine wake-ups,
-// which on an idle machine cost a third of a small write. Requests that
-// arrive meanwhile queue for the writer, which takes them once the caller
-// is done.
+// request itself, on its own goroutine, with the requests queued while it
+// yielded once to the goroutines ready to run: handing a request to the
+// writer and back costs two goroutine wake-ups, which on an idle machine
+// cost a third of a small write. Requests that arrive once the caller's
+// batch has started queue for the writer, which takes them once the
+// caller is done.
 type writer struct {
 	db *sql.DB // the write pool of one connection, which conn holds
 
@@ -124,6 +126,10 @@ type writer struct {
 	// Used only while holding busy.
 	conn *writeConn // nil until the first request, and after it broke
 	ran  []*request // group's scratch space
+	// writes counts the requests run inline, and yieldFor how many more
+	// yields that find no company join makes before it yields only to
+	// probe; see join.
+	writes, yieldFor int
 
 	// batches and requests count the transactions the writer committed
 	// (or single statements it ran) and the requests they held, and lost
@@ -156,7 +162,7 @@ func (w *writer) do(r *request) error {
 		w.busy = true
 		w.mu.Unlock()
 		r.state.Store(taken)
-		w.run([]*request{r})
+		w.run(w.join(r))
 		w.idle()
 		return r.err
 	}
@@ -174,6 +180,67 @@ func (w *writer) do(r *request) error {
 		<-r.done // taken (or answered) meanwhile: its outcome decides
 		return r.err
 	}
+}
+
+// join returns r, a request its caller runs inline, followed by the
+// requests queued meanwhile (up to maxBatch in all), which it takes off
+// the queue: the caller runs them as one batch. A solo request runs alone,
+// and one queued stays queued for the writer.
+//
+// Before it looks at the queue, join lets the goroutines that are ready to
+// run make their writes first (runtime.Gosched), so that the writes of a
+// busy process share commits instead of taking turns to commit one by
+// one. A yield costs a few microseconds, which a lone writer would pay on
+// every write for nothing: join yields while yielding finds company (see
+// yieldFor) and otherwise only once in probeEvery writes, to notice when
+// it would again.
+func (w *writer) join(r *request) []*request {
+	if r.solo {
+		return []*request{r}
+	}
+	yielded := w.yieldFor > 0 || w.writes%probeEvery == 0
+	w.writes++
+	if yielded {
+		runtime.Gosched()
+	}
+	w.mu.Lock()
+	batch := w.dequeue([]*request{r}, maxBatch-1, false)
+	w.mu.Unlock()
+	switch {
+	case len(batch) > 1:
+		w.yieldFor = patience
+	case yielded && w.yieldFor > 0:
+		w.yieldFor--
+	}
+	return batch
+}
+
+// After patience yields in a row that found no company, join yields only
+// once in probeEvery inline writes.
+const (
+	patience   = 16
+	probeEvery = 64
+)
+
+// dequeue moves up to limit requests from the head of the queue to the
+// end of batch, stopping before a solo request, unless soloFirst is set and
+// it heads the queue: then it is moved alone. w.mu must be held.
+func (w *writer) dequeue(batch []*request, limit int, soloFirst bool) []*request {
+	n := 0
+	for n < len(w.queue) && n < limit {
+		if w.queue[n].solo {
+			if n == 0 && soloFirst {
+				n = 1
+			}
+			break
+		}
+		n++
+	}
+	batch = append(batch, w.queue[:n]...)
+	rest := copy(w.queue, w.queue[n:])
+	clear(w.queue[rest:])
+	w.queue = w.queue[:rest]
+	return batch
 }
 
 // idle releases the connection after a caller ran its request, and wakes
@@ -246,19 +313,5 @@ func (w *writer) next(batch []*request) ([]*request, bool) {
 		return batch, w.closed
 	}
 	w.busy = true
-	n := 0
-	for n < len(w.queue) && n < maxBatch {
-		if w.queue[n].solo {
-			if n == 0 {
-				n = 1
-			}
-			break
-		}
-		n++
-	}
-	batch = append(batch, w.queue[:n]...)
-	rest := copy(w.queue, w.queue[n:])
-	clear(w.queue[rest:])
-	w.queue = w.queue[:rest]
-	return batch, false
+	return w.dequeue(batch, maxBatch, true), false
 }
