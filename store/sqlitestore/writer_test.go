@@ -377,3 +377,53 @@ func TestWriter_SkipsRequestWithDoneContext(t *testing.T) {
 		t.Errorf("request with a done context: err %v, ran %t; want context.Canceled, not run", r.err, ran)
 	}
 }
+
+// A caller running its write inline takes the writes queued meanwhile into
+// its batch, up to a solo request, which stays queued; a solo request of
+// its own runs alone.
+func TestWriter_JoinTakesTheQueueUpToASoloRequest(t *testing.T) {
+	w := &writer{}
+	ctx := t.Context()
+	noop := func(context.Context, *writeConn) error { return nil }
+	r, a, b := newRequest(ctx, false, noop), newRequest(ctx, false, noop), newRequest(ctx, false, noop)
+	solo, c := newRequest(ctx, false, noop), newRequest(ctx, false, noop)
+	solo.solo = true
+	w.queue = []*request{a, b, solo, c}
+
+	if got := w.join(r); len(got) != 3 || got[0] != r || got[1] != a || got[2] != b {
+		t.Errorf("join(r) took %d requests, want r, a, b", len(got))
+	}
+	if len(w.queue) != 2 || w.queue[0] != solo || w.queue[1] != c {
+		t.Errorf("queue after join: %d requests, want the solo one, then c", len(w.queue))
+	}
+	if got := w.join(solo); len(got) != 1 || got[0] != solo {
+		t.Errorf("join(solo) took %d requests, want it alone", len(got))
+	}
+}
+
+// join yields while yielding finds company, and once company stops coming
+// only once in probeEvery writes.
+func TestWriter_JoinYieldsWhileItFindsCompany(t *testing.T) {
+	w := &writer{}
+	ctx := t.Context()
+	noop := func(context.Context, *writeConn) error { return nil }
+	w.writes = 1 // not a probe
+	w.queue = []*request{newRequest(ctx, false, noop)}
+	w.join(newRequest(ctx, false, noop))
+	if w.yieldFor != patience {
+		t.Fatalf("after a batch of two, yieldFor = %d, want %d", w.yieldFor, patience)
+	}
+	for range patience {
+		w.join(newRequest(ctx, false, noop))
+	}
+	if w.yieldFor != 0 {
+		t.Errorf("after %d lone writes, yieldFor = %d, want 0", patience, w.yieldFor)
+	}
+	w.writes = probeEvery - 1
+	w.join(newRequest(ctx, false, noop)) // not a probe: no yield, no change
+	w.queue = []*request{newRequest(ctx, false, noop)}
+	w.join(newRequest(ctx, false, noop)) // the probe finds company
+	if w.yieldFor != patience {
+		t.Errorf("after a probe found company, yieldFor = %d, want %d", w.yieldFor, patience)
+	}
+}
