@@ -420,7 +420,7 @@ func TestWriter_JoinYieldsWhileItFindsCompany(t *testing.T) {
 		t.Errorf("after %d lone writes, yieldFor = %d, want 0", patience, w.yieldFor)
 	}
 	w.writes = probeEvery - 1
-	w.join(newRequest(ctx, false, noop)) // not a probe: no yield, no change
+	w.join(newRequest(ctx, false, noop)) // the 63rd write since the last probe
 	w.queue = []*request{newRequest(ctx, false, noop)}
 	w.join(newRequest(ctx, false, noop)) // the probe finds company
 	if w.yieldFor != patience {
