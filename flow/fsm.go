@@ -27,11 +27,32 @@ type compiled struct {
 	// machines holds, for each source state, idle looplab FSMs built from
 	// its rows (from), for transit to reuse.
 	machines map[states.State]*sync.Pool
+	// names holds the looplab event name of each event and outcome.
+	names map[eventOutcome]string
+	// next holds, for each state that is not terminal, what a view lists
+	// as the user's next events: a template view copies.
+	next map[states.State][]Next
+}
+
+// eventOutcome keys an event and one of its outcomes.
+type eventOutcome struct {
+	e transitions.Event
+	o transitions.Outcome
 }
 
 func compile(f *transitions.Flow) *compiled {
 	c := &compiled{flow: f, version: f.Version(), events: fsmEvents(f), from: map[states.State]fsm.Events{},
-		machines: map[states.State]*sync.Pool{}}
+		machines: map[states.State]*sync.Pool{}, names: map[eventOutcome]string{}, next: map[states.State][]Next{}}
+	for _, t := range f.Transitions {
+		for _, e := range t.Edges {
+			c.names[eventOutcome{t.Event, e.Outcome}] = fsmEvent(t.Event, e.Outcome)
+		}
+	}
+	for _, s := range f.States() {
+		if !s.Terminal() {
+			c.next[s] = nextEvents(f, s)
+		}
+	}
 	for _, e := range c.events {
 		for _, src := range e.Src {
 			s := states.State(src)
@@ -70,6 +91,14 @@ func fsmEvents(f *transitions.Flow) fsm.Events {
 
 func fsmEvent(e transitions.Event, o transitions.Outcome) string { return string(e) + "/" + string(o) }
 
+// name returns the looplab event name of e's outcome o.
+func (c *compiled) name(e transitions.Event, o transitions.Outcome) string {
+	if n, ok := c.names[eventOutcome{e, o}]; ok {
+		return n
+	}
+	return fsmEvent(e, o) // undeclared: looplab will refuse it
+}
+
 // transit asks a looplab FSM, built from the declared table and set to
 // state from, where event's outcome leads. The FSM is the authority on the
 // graph: a pair the table does not declare is an error. No callback does
@@ -91,7 +120,7 @@ func (c *compiled) transit(ctx context.Context, from states.State, e transitions
 	m := pool.Get().(*fsm.FSM)
 	defer pool.Put(m)
 	m.SetState(string(from))
-	err := m.Event(context.WithoutCancel(ctx), fsmEvent(e, o))
+	err := m.Event(context.WithoutCancel(ctx), c.name(e, o))
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return from, fmt.Errorf("flow %s: %s/%s from %s: %w", c.flow.Kind, e, o, from, err)

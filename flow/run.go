@@ -40,7 +40,7 @@ const maxAutos = 16
 // be kept even if the caller went away.
 const writeTimeout = 10 * time.Second
 
-func (r *run) view() *View { return r.e.view(r.c.flow, r.rec, r.d) }
+func (r *run) view() *View { return r.e.view(r.c, r.rec, r.d) }
 
 func (r *run) viewOrNil() *View {
 	if r == nil {

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ratioflow/ratioflow/states"
@@ -70,7 +71,43 @@ type User struct {
 	KYCStatus string `json:"kycStatus,omitempty"`
 }
 
-func (e *Engine) view(f *transitions.Flow, rec *store.Record, d *data) *View {
+// nextEvents lists what a view of a flow of f in state s offers the user:
+// every event permitted there but expiry, with its input fields.
+func nextEvents(f *transitions.Flow, s states.State) []Next {
+	next := []Next{}
+	for _, t := range f.Permitted(s) {
+		if t.Event == transitions.Expire {
+			continue
+		}
+		n := Next{Event: t.Event, Fields: []string{}, Auto: t.Auto}
+		if !t.Auto {
+			for _, in := range t.Input {
+				n.Fields = append(n.Fields, in.Name)
+			}
+		}
+		next = append(next, n)
+	}
+	return next
+}
+
+// copyNext returns a deep copy of next in two allocations, so that a
+// caller may change its view without touching the template.
+func copyNext(next []Next) []Next {
+	n := 0
+	for _, x := range next {
+		n += len(x.Fields)
+	}
+	out, fields := slices.Clone(next), make([]string, 0, n)
+	for i, x := range out {
+		start := len(fields)
+		fields = append(fields, x.Fields...)
+		out[i].Fields = fields[start:len(fields):len(fields)]
+	}
+	return out
+}
+
+func (e *Engine) view(c *compiled, rec *store.Record, d *data) *View {
+	f := c.flow
 	v := &View{
 		ID: rec.ID, Kind: f.Kind, State: rec.State, Version: rec.Version,
 		Terminal: rec.State.Terminal(), CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt,
@@ -78,17 +115,10 @@ func (e *Engine) view(f *transitions.Flow, rec *store.Record, d *data) *View {
 		PhoneMask: d.PhoneMask, EmailMask: d.EmailMask, Wallets: d.Wallets,
 	}
 	if !v.Terminal {
-		for _, t := range f.Permitted(rec.State) {
-			if t.Event == transitions.Expire {
-				continue
-			}
-			n := Next{Event: t.Event, Fields: []string{}, Auto: t.Auto}
-			if !t.Auto {
-				for _, in := range t.Input {
-					n.Fields = append(n.Fields, in.Name)
-				}
-			}
-			v.Next = append(v.Next, n)
+		if next, ok := c.next[rec.State]; ok {
+			v.Next = copyNext(next)
+		} else {
+			v.Next = nextEvents(f, rec.State) // a state the table does not name: nothing but cancel, if that
 		}
 		if rec.State == states.ChallengeIssued && d.Challenge != "" {
 			v.Challenge = d.Challenge
