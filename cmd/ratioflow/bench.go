@@ -28,8 +28,14 @@ measure what the engine costs over a hand-written client.
 
 The last line of stdout is one JSON object: flows, completed, failed,
 flows_per_sec, step_p50_ms, step_p99_ms, ratio_calls, raw_flows_per_sec,
-engine_to_raw, store, flow. A progress bar goes to stderr when it is a
-terminal.
+engine_to_raw, store, flow (and ratio_latency_ms with --latency). A
+progress bar goes to stderr when it is a terminal.
+
+By default the sandbox answers at once, so both phases are bound by CPU
+and engine_to_raw is what the engine costs over the bare calls. Ratio
+itself answers in tens to hundreds of milliseconds: --latency D makes the
+sandbox take D to answer every call, so that both phases wait on Ratio as
+a service does, and the step times show the engine's added latency.
 
 --resume finishes every unfinished bench-<seed>-* flow in --store, as after
 a bench killed half way: it needs that run's durable store and seal key,
@@ -44,6 +50,7 @@ type benchOpts struct {
 	seed               int64
 	resume, replay     bool
 	pendingTimeout     time.Duration
+	latency            time.Duration
 	cpuProfile         string
 }
 
@@ -86,6 +93,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	fs.BoolVar(&o.resume, "resume", false, "finish the unfinished flows of an earlier bench with the same --seed")
 	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
 	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 5*time.Second, "how long a Ratio call may stay pending before it is taken for dead")
+	fs.DurationVar(&o.latency, "latency", 0, "how long the sandbox takes to answer each Ratio call (0: at once); Ratio takes tens to hundreds of ms")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file, and of the raw replay to FILE.raw (go tool pprof)")
 	if err := noArgs(fs, args); err != nil {
 		return nil, err
@@ -102,6 +110,8 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 		return nil, usageErrorf("bench", "--concurrency must be at least 1")
 	case o.pendingTimeout < time.Second:
 		return nil, usageErrorf("bench", "--pending-timeout must be at least 1s")
+	case o.latency < 0:
+		return nil, usageErrorf("bench", "--latency must not be negative")
 	}
 	o.storeURL = firstNonEmpty(o.storeURL, e.getenv(envStore), defaultBenchStore())
 	return o, nil
@@ -134,6 +144,8 @@ type bench struct {
 	engine *flow.Engine
 	hc     *http.Client      // the engine's and the replay's HTTP client
 	people [][]pilot.Persona // per set, per flow index
+	// latencySet says the sandbox was given --latency, to take back.
+	latencySet bool
 }
 
 func (b *bench) setUp(ctx context.Context) error {
@@ -143,6 +155,12 @@ func (b *bench) setUp(ctx context.Context) error {
 	}
 	if b.target.mode == realRatio {
 		return fmt.Errorf("bench runs against a sandbox only, and %s is not one (it has no /_sandbox/ hooks)", b.target.url)
+	}
+	if b.o.latency > 0 {
+		if err := b.target.setLatency(ctx, b.o.latency); err != nil {
+			return fmt.Errorf("set the sandbox's latency: %w", err)
+		}
+		b.latencySet = true
 	}
 	if b.store, err = openStore(ctx, b.o.storeURL); err != nil {
 		return err
@@ -175,6 +193,11 @@ func (b *bench) close() {
 	if b.store != nil {
 		b.store.Close()
 	}
+	if b.latencySet { // a sandbox outliving the bench answers at once again
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = b.target.setLatency(ctx, 0)
+		cancel()
+	}
 	if b.target != nil {
 		b.target.Close()
 	}
@@ -202,6 +225,7 @@ type benchResult struct {
 	Completed      int              `json:"completed"`
 	Failed         int              `json:"failed"`
 	Concurrency    int              `json:"concurrency"`
+	LatencyMS      float64          `json:"ratio_latency_ms,omitempty"`
 	Seconds        float64          `json:"seconds"`
 	FlowsPerSec    float64          `json:"flows_per_sec"`
 	StepP50MS      float64          `json:"step_p50_ms"`
@@ -219,7 +243,12 @@ func (b *bench) report(r *benchResult) error {
 	if r.Resumed {
 		what = "resumed"
 	}
-	fmt.Fprintf(w, "engine: %s %d %s flows, %d workers, store %s, %s\n", what, r.Flows, r.Flow, r.Concurrency, r.Store, b.target.describe())
+	latency := ""
+	if b.o.latency > 0 {
+		latency = fmt.Sprintf(", answering in %s", b.o.latency)
+	}
+	fmt.Fprintf(w, "engine: %s %d %s flows, %d workers, store %s, %s%s\n", what, r.Flows, r.Flow, r.Concurrency, r.Store,
+		b.target.describe(), latency)
 	fmt.Fprintf(w, "  %d completed, %d failed in %.2fs: %.1f flows/s; step p50 %.2fms, p99 %.2fms; %d Ratio calls\n",
 		r.Completed, r.Failed, r.Seconds, r.FlowsPerSec, r.StepP50MS, r.StepP99MS, r.RatioCalls)
 	if r.RawFlowsPerSec > 0 {

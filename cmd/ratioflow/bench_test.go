@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/storeurl"
@@ -189,4 +190,43 @@ func benchStates(t *testing.T, url string) map[string]int {
 		}
 	}
 	return counts
+}
+
+// TestBench_Latency runs the bench with a sandbox that takes --latency to
+// answer, in this process and over the sandbox's hooks, and checks that
+// every step waited for it and that a sandbox outliving the bench answers
+// at once again.
+func TestBench_Latency(t *testing.T) {
+	t.Parallel()
+	const latency = 200 * time.Millisecond
+	sb := ratiotest.NewServer(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"in process", nil},
+		{"sandbox", []string{"--ratio", sb.URL}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"bench", "--flows", "2", "--concurrency", "2", "--store", "memory:", "--replay=false",
+				"--latency", latency.String()}, tt.args...)
+			out := mustRun(t, nil, args...)
+			var res benchResult
+			lastJSON(t, out, &res)
+			if res.Completed != 2 || res.LatencyMS != 200 || !strings.Contains(out, "answering in 200ms") {
+				t.Errorf("bench = %+v, want 2 flows completed with ratio_latency_ms 200:\n%s", res, out)
+			}
+			if res.StepP50MS < 200 {
+				t.Errorf("step p50 = %.1fms, want at least the sandbox's 200ms: every step calls Ratio", res.StepP50MS)
+			}
+		})
+	}
+	c := ratio.NewClient(sb.URL, "ratioflow", "sandbox")
+	start := time.Now()
+	if _, err := c.StartWallet(t.Context(), "", ratio.StartWalletRequest{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d >= latency {
+		t.Errorf("after the bench the sandbox took %s to answer, want its latency taken back", d)
+	}
 }

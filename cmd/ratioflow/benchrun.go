@@ -121,6 +121,7 @@ func (b *bench) finish(res *benchResult, elapsed time.Duration, failed *failures
 	res.FlowsPerSec = float64(res.Flows) / elapsed.Seconds()
 	res.StepP50MS, res.StepP99MS = lat.percentile(50), lat.percentile(99)
 	res.RatioCalls = calls
+	res.LatencyMS = float64(b.o.latency) / float64(time.Millisecond)
 	if res.RawFlowsPerSec > 0 {
 		res.EngineToRaw = res.FlowsPerSec / res.RawFlowsPerSec
 	}

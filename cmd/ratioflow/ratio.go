@@ -180,6 +180,26 @@ func (t *ratioTarget) forceRateLimit(ctx context.Context, op ratio.Op, n int, re
 	return errors.New("only a sandbox takes faults")
 }
 
+// setLatency makes the sandbox take d of real time to answer every call
+// of Ratio's API (d <= 0: at once), as Ratio itself takes tens to hundreds
+// of milliseconds.
+func (t *ratioTarget) setLatency(ctx context.Context, d time.Duration) error {
+	for _, op := range ratio.Ops() {
+		switch t.mode {
+		case inProcess:
+			t.handler.SetLatency(op, d)
+		case sandbox:
+			ms := int(max(d, 0) / time.Millisecond)
+			if err := t.hook(ctx, http.MethodPost, "faults", map[string]any{"op": op, "latencyMs": ms}, nil); err != nil {
+				return err
+			}
+		default:
+			return errors.New("only a sandbox takes a latency")
+		}
+	}
+	return nil
+}
+
 // stats returns the sandbox's call counters.
 func (t *ratioTarget) stats(ctx context.Context) (ratiotest.Stats, error) {
 	var s ratiotest.Stats

@@ -55,6 +55,8 @@ func TestRun(t *testing.T) {
 		{name: "bad diagram format", args: []string{"diagram", "--format", "png"}, wantCode: 2, wantStderr: []string{`--format "png"`}},
 		{name: "bad bench flow", args: []string{"bench", "--flow", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
 		{name: "bench without flows", args: []string{"bench", "--flows", "0"}, wantCode: 2, wantStderr: []string{"--flows must be at least 1"}},
+		{name: "bench negative latency", args: []string{"bench", "--latency", "-1s"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
+		{name: "sandbox negative latency", args: []string{"sandbox", "--latency", "-5ms"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
 		{name: "flows without subcommand", args: []string{"flows"}, wantCode: 2, wantStderr: []string{"list, show, audit"}},
 		{name: "unknown flows subcommand", args: []string{"flows", "burn"}, wantCode: 2, wantStderr: []string{`"burn"`}},
 		{name: "show without ID", args: []string{"flows", "show", "--store", store}, wantCode: 2, wantStderr: []string{"missing the flow ID"}},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 )
 
@@ -27,11 +28,15 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	remote := fs.Bool("allow-remote", false, "allow an address other hosts can reach")
 	verbose := fs.Bool("v", false, "log every API call (operation, status, error code; never a secret) on stderr")
 	noLimit := fs.Bool("no-send-limit", false, "turn off the limit of 5 code sends per phone or email in 10 minutes")
+	latency := fs.Duration("latency", 0, "how long to take to answer each call of Ratio's API (0: at once), as Ratio takes tens to hundreds of ms")
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	if err := checkLoopback("sandbox", *addr, *remote); err != nil {
 		return err
+	}
+	if *latency < 0 {
+		return usageErrorf("sandbox", "--latency must not be negative")
 	}
 	cfg := ratiotest.Config{ClientID: e.getenv(envRatioID), ClientSecret: e.getenv(envRatioSecret)}
 	cfg.SendLimit.Off = *noLimit
@@ -42,8 +47,15 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	h := ratiotest.NewHandler(cfg)
+	for _, op := range ratio.Ops() {
+		h.SetLatency(op, *latency)
+	}
 	fmt.Fprintf(e.stdout, "Ratio sandbox listening on http://%s\n", ln.Addr())
-	return serveUntilDone(ctx, ln, ratiotest.NewHandler(cfg), e.stderr)
+	if *latency > 0 {
+		fmt.Fprintf(e.stdout, "  every call answers after %s\n", *latency)
+	}
+	return serveUntilDone(ctx, ln, h, e.stderr)
 }
 
 // checkLoopback refuses an address other hosts can reach, unless allowed.

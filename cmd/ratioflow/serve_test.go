@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -44,6 +45,38 @@ func TestSandbox(t *testing.T) {
 		if got != want {
 			t.Errorf("StartWallet with secret %q: status %d, want %d", secret, got, want)
 		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("sandbox stopped with %v, want nil", err)
+	}
+}
+
+// TestSandbox_Latency checks that sandbox --latency delays the API's
+// answers, and not the hooks'.
+func TestSandbox_Latency(t *testing.T) {
+	t.Parallel()
+	const latency = 300 * time.Millisecond
+	lines, stop := started(t, nil, "sandbox", "--addr", "127.0.0.1:0", "--latency", latency.String())
+	base := waitLine(t, lines, "Ratio sandbox listening on ")
+	if got := waitLine(t, lines, "  every call answers after "); got != "300ms" {
+		t.Errorf("sandbox says every call answers after %q, want 300ms", got)
+	}
+	c := ratio.NewClient(base, "app", "any")
+	start := time.Now()
+	if _, err := c.StartWallet(t.Context(), "", ratio.StartWalletRequest{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < latency {
+		t.Errorf("StartWallet answered in %s, want at least the sandbox's %s", d, latency)
+	}
+	start = time.Now()
+	resp, err := http.Get(base + "/_sandbox/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if d := time.Since(start); d >= latency {
+		t.Errorf("GET /_sandbox/stats answered in %s, want the hooks at once", d)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("sandbox stopped with %v, want nil", err)
