@@ -96,7 +96,9 @@ type Store interface {
 	// before now-policy.KeepHistory are deleted with their history. A zero
 	// duration keeps forever. Scrubbing increments the record's Version, so a
 	// writer holding an older copy gets ErrConflict instead of restoring the
-	// data. Records that have not ended are never touched.
+	// data. Records that have not ended are never touched. A store that
+	// implements KeyStore also deletes, whatever the policy, the idempotency
+	// keys whose ttl passed at now.
 	Purge(ctx context.Context, now time.Time, policy Retention) (PurgeResult, error)
 
 	// Close releases the store's resources. Every later call, Close
@@ -224,6 +226,8 @@ type PurgeResult struct {
 	Scrubbed int
 	// Deleted counts records deleted with their history.
 	Deleted int
+	// Keys counts the expired idempotency keys deleted (see KeyStore).
+	Keys int
 }
 
 // DefaultPageSize and MaxPageSize bound List pages.

@@ -1,4 +1,5 @@
-// Package memstore is an in-memory store.Store: a map behind a mutex.
+// Package memstore is an in-memory store.Store and store.KeyStore: maps
+// behind a mutex.
 //
 // It is for tests and for the demo's quickest mode: nothing survives the
 // process, and several processes cannot share it. It behaves like the
@@ -22,8 +23,9 @@ var _ store.Store = (*Store)(nil)
 
 // Store keeps flows in memory. The zero value is not usable; call New.
 type Store struct {
-	mu     sync.RWMutex // guards flows and closed
+	mu     sync.RWMutex // guards flows, keys and closed
 	flows  map[string]*flow
+	keys   map[string]*backend.StoredKey // the idempotency keys (see keys.go)
 	closed bool
 }
 
@@ -36,7 +38,7 @@ type flow struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{flows: make(map[string]*flow)}
+	return &Store{flows: make(map[string]*flow), keys: make(map[string]*backend.StoredKey)}
 }
 
 // begin checks ctx and the closed flag. The caller holds s.mu.
@@ -124,7 +126,7 @@ func (s *Store) Close() error {
 		return store.ErrClosed
 	}
 	s.closed = true
-	s.flows = nil
+	s.flows, s.keys = nil, nil
 	return nil
 }
 

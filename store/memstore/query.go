@@ -115,5 +115,6 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 			res.Scrubbed++
 		}
 	}
+	res.Keys = s.purgeKeys(now)
 	return res, nil
 }

@@ -1,4 +1,5 @@
-// Package storetest is the conformance suite of store.Store.
+// Package storetest is the conformance suite of store.Store, and of
+// store.KeyStore for the stores that implement it too.
 //
 // Every backend runs it from its own tests with a few lines:
 //
@@ -59,6 +60,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NoAliasing", testNoAliasing},
 		{"CancelledContext_WritesNothing", testCancelledContext},
 		{"Closed_ErrClosed", testClosed},
+		// store.KeyStore, for the stores that implement it.
+		{"Keys_ClaimFinishReplay", keys(testKeysClaimFinishReplay)},
+		{"Keys_Fingerprint", keys(testKeysFingerprint)},
+		{"Keys_ConcurrentBegin_OneClaim", keys(testKeysConcurrentBegin)},
+		{"Keys_Lease_Takeover", keys(testKeysLease)},
+		{"Keys_Abandon", keys(testKeysAbandon)},
+		{"Keys_TTL", keys(testKeysTTL)},
+		{"Keys_Purge", keys(testKeysPurge)},
+		{"Keys_PurgeMany", keys(testKeysPurgeMany)},
+		{"Keys_CancelledContext_WritesNothing", keys(testKeysCancelledContext)},
+		{"Keys_Closed_ErrClosed", keys(testKeysClosed)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,80 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/internal/backend"
+)
+
+var _ store.KeyStore = (*Store)(nil)
+
+// BeginKey implements store.KeyStore.
+func (s *Store) BeginKey(ctx context.Context, key, fingerprint string, now time.Time, lease, ttl time.Duration) (store.KeyClaim, error) {
+	at, leaseUntil, expiresAt, err := backend.KeyTimes(now, lease, ttl)
+	if err != nil {
+		return store.KeyClaim{}, fmt.Errorf("begin idempotency key %s: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx); err != nil {
+		return store.KeyClaim{}, err
+	}
+	if k, ok := s.keys[key]; ok {
+		if c, found := k.Found(at); found {
+			c.Answer = bytes.Clone(c.Answer) // stays non-nil
+			return c, nil
+		}
+	}
+	token := backend.NewKeyToken()
+	s.keys[key] = &backend.StoredKey{Fingerprint: fingerprint, Token: token, LeaseUntil: leaseUntil, ExpiresAt: expiresAt}
+	return store.KeyClaim{Token: token, Fingerprint: fingerprint}, nil
+}
+
+// FinishKey implements store.KeyStore.
+func (s *Store) FinishKey(ctx context.Context, key, token string, answer []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	k, ok := s.keys[key]
+	if !ok || token == "" || k.Token != token {
+		return fmt.Errorf("finish idempotency key %s: %w", key, store.ErrKeyLost)
+	}
+	k.Token, k.LeaseUntil = "", time.Time{}
+	k.Answer = append([]byte{}, answer...) // non-nil: finished
+	return nil
+}
+
+// AbandonKey implements store.KeyStore.
+func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	k, ok := s.keys[key]
+	if !ok || token == "" || k.Token != token {
+		return fmt.Errorf("abandon idempotency key %s: %w", key, store.ErrKeyLost)
+	}
+	delete(s.keys, key)
+	return nil
+}
+
+// purgeKeys deletes the keys expired at now and returns how many. The
+// caller holds s.mu.
+func (s *Store) purgeKeys(now time.Time) int {
+	now = backend.Micro(now)
+	n := 0
+	for key, k := range s.keys {
+		if !now.Before(k.ExpiresAt) {
+			delete(s.keys, key)
+			n++
+		}
+	}
+	return n
+}
