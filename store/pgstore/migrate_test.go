@@ -66,8 +66,9 @@ func TestMigrate_UpgradesAnOlderDatabase(t *testing.T) {
 
 	s := openStore(t, dsn)
 	n, rels := schemaState(t, s.Pool())
-	if n != pgstore.SchemaVersion() || !strings.Contains(rels, "flows_expiry") {
-		t.Errorf("after Open: %d migrations, relations %s; want %d and flows_expiry", n, rels, pgstore.SchemaVersion())
+	if n != pgstore.SchemaVersion() || !strings.Contains(rels, "flows_expiry") || !strings.Contains(rels, "idempotency_keys_expiry") {
+		t.Errorf("after Open: %d migrations, relations %s; want %d, flows_expiry and idempotency_keys_expiry",
+			n, rels, pgstore.SchemaVersion())
 	}
 	rec, err := s.Get(ctx, "f-old")
 	if err != nil || rec.State != states.New || rec.Subject != "alice" {

@@ -1,5 +1,5 @@
-// Package pgstore is the store.Store for PostgreSQL, through
-// github.com/jackc/pgx/v5 and its pool.
+// Package pgstore is the store.Store and store.KeyStore for PostgreSQL,
+// through github.com/jackc/pgx/v5 and its pool.
 //
 // It is the store for services that outgrow one machine: any number of
 // stateless engine replicas, each with its own pool, share one PostgreSQL

@@ -91,6 +91,9 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 		{dataCutoff, `UPDATE flows SET data = NULL, pending = NULL, version = version + 1
 			WHERE ended_at < $1 AND (data IS NOT NULL OR pending IS NOT NULL) AND id IN (
 			SELECT id FROM flows WHERE ended_at < $1 AND (data IS NOT NULL OR pending IS NOT NULL) LIMIT $2)`, &res.Scrubbed},
+		// Whatever the policy: the idempotency keys expired at now.
+		{backend.Micro(now), `DELETE FROM idempotency_keys WHERE expires_at <= $1 AND key IN (
+			SELECT key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`, &res.Keys},
 	}
 	for _, b := range batches {
 		if b.cutoff.IsZero() {
@@ -99,7 +102,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 		for {
 			tag, err := s.pool.Exec(ctx, b.sql, b.cutoff, purgeBatch)
 			if err != nil {
-				return res, s.fail(ctx, "purge flows", err)
+				return res, s.fail(ctx, "purge", err)
 			}
 			*b.count += int(tag.RowsAffected())
 			if tag.RowsAffected() < purgeBatch {

@@ -86,8 +86,10 @@ func TestMigrate_UpgradesAnOlderDatabase(t *testing.T) {
 	if got := schemaVersion(t, s); got != SchemaVersion() {
 		t.Errorf("schema version after Open = %d, want %d", got, SchemaVersion())
 	}
-	if !strings.Contains(objects(t, s), "index flows_expiry") {
-		t.Errorf("schema after upgrade lacks flows_expiry: %s", objects(t, s))
+	for _, want := range []string{"index flows_expiry", "table idempotency_keys", "index idempotency_keys_expiry"} {
+		if !strings.Contains(objects(t, s), want) {
+			t.Errorf("schema after upgrade lacks %s: %s", want, objects(t, s))
+		}
 	}
 	rec, err := s.Get(ctx, "f-old")
 	if err != nil || rec.State != states.New || rec.Subject != "alice" {

@@ -95,6 +95,9 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 			SELECT id FROM flows WHERE ended_at < $1 LIMIT $2)`, &res.Deleted},
 		{dataCutoff, `UPDATE flows SET data = NULL, pending = NULL, version = version + 1 WHERE id IN (
 			SELECT id FROM flows WHERE ended_at < $1 AND (data IS NOT NULL OR pending IS NOT NULL) LIMIT $2)`, &res.Scrubbed},
+		// Whatever the policy: the idempotency keys expired at now.
+		{backend.Micro(now), `DELETE FROM idempotency_keys WHERE key IN (
+			SELECT key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`, &res.Keys},
 	}
 	for _, b := range batches {
 		if b.cutoff.IsZero() {
@@ -111,7 +114,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time, policy store.Retention
 				return err
 			}))
 			if err != nil {
-				return res, s.fail(ctx, "purge flows", err)
+				return res, s.fail(ctx, "purge", err)
 			}
 			*b.count += int(n)
 			if n < purgeBatch {

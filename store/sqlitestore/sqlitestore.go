@@ -1,5 +1,5 @@
-// Package sqlitestore is the embedded store.Store: one SQLite file, through
-// the pure-Go driver modernc.org/sqlite (no cgo).
+// Package sqlitestore is the embedded store.Store and store.KeyStore: one
+// SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo).
 //
 // It is ratioflow's default store for a service on one machine and for the
 // demo. Several processes may share the file; for several machines use
@@ -14,8 +14,8 @@
 // connections.
 //
 // Writes use group commit. One writer goroutine per Store owns the single
-// write connection; Create, Update, ClaimExpired and Purge queue a request
-// for it and wait. The writer takes every request queued (up to 128) and
+// write connection; Create, Update, ClaimExpired, Purge and the writes of
+// the idempotency keys (see keys.go) queue a request for it and wait. The writer takes every request queued (up to 128) and
 // runs them in queue order in one BEGIN IMMEDIATE transaction, then
 // commits once. A request that fails leaves the others' writes as they
 // were: a Create or Update refuses a write (a version conflict, a

@@ -18,7 +18,8 @@ import (
 const maxBatch = 128
 
 // A request is one write waiting for the writer: a Create, an Update, a
-// ClaimExpired, one statement of a Purge, or a Migrate.
+// ClaimExpired, one statement of a Purge, a claim, finish or abandon of
+// an idempotency key, or a Migrate.
 type request struct {
 	// ctx is the caller's. The writer checks it when it takes the request,
 	// but runs batched statements with a context that is never cancelled:

@@ -1,0 +1,106 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/internal/backend"
+)
+
+var _ store.KeyStore = (*Store)(nil)
+
+// BeginKey implements store.KeyStore. It reads the key; unless that
+// answers, it tries to claim it with one upsert (INSERT ... ON CONFLICT DO
+// UPDATE ... WHERE), which PostgreSQL runs on the latest version of the
+// row, waiting for a concurrent writer of the same key, so that exactly one
+// of concurrent claims succeeds; if another caller changed the key
+// meanwhile, BeginKey reads it again. So replaying an answer, or waiting
+// for one, writes nothing.
+func (s *Store) BeginKey(ctx context.Context, key, fingerprint string, now time.Time, lease, ttl time.Duration) (store.KeyClaim, error) {
+	op := "begin idempotency key " + key
+	at, leaseUntil, expiresAt, err := backend.KeyTimes(now, lease, ttl)
+	if err != nil {
+		return store.KeyClaim{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.begin(ctx); err != nil {
+		return store.KeyClaim{}, err
+	}
+	token := backend.NewKeyToken()
+	for range backend.MaxClaimAttempts {
+		k, ok, err := s.readKey(ctx, key)
+		if err != nil {
+			return store.KeyClaim{}, s.fail(ctx, op, err)
+		}
+		if ok {
+			if c, found := k.Found(at); found {
+				return c, nil
+			}
+		}
+		tag, err := s.pool.Exec(ctx, backend.ClaimKeySQL, key, fingerprint, token, leaseUntil, expiresAt, at)
+		switch {
+		case err != nil:
+			return store.KeyClaim{}, s.fail(ctx, op, err)
+		case tag.RowsAffected() == 1:
+			return store.KeyClaim{Token: token, Fingerprint: fingerprint}, nil
+		}
+	}
+	return store.KeyClaim{}, fmt.Errorf("%s: changed by other callers %d times in a row", op, backend.MaxClaimAttempts)
+}
+
+// readKey reads key; false if no row has it.
+func (s *Store) readKey(ctx context.Context, key string) (backend.StoredKey, bool, error) {
+	var (
+		k          backend.StoredKey
+		token      *string
+		leaseUntil *time.Time
+	)
+	err := s.pool.QueryRow(ctx, backend.SelectKeySQL, key).Scan(&k.Fingerprint, &token, &leaseUntil, &k.Answer, &k.ExpiresAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return backend.StoredKey{}, false, nil
+	case err != nil:
+		return backend.StoredKey{}, false, err
+	}
+	if token != nil {
+		k.Token = *token
+	}
+	if leaseUntil != nil {
+		k.LeaseUntil = leaseUntil.UTC()
+	}
+	k.ExpiresAt = k.ExpiresAt.UTC()
+	return k, true, nil
+}
+
+// FinishKey implements store.KeyStore in one statement.
+func (s *Store) FinishKey(ctx context.Context, key, token string, answer []byte) error {
+	if answer == nil {
+		answer = []byte{} // a finished key's token is NULL; its answer need not be set
+	}
+	return s.endKey(ctx, "finish idempotency key "+key, backend.FinishKeySQL, key, token, answer)
+}
+
+// AbandonKey implements store.KeyStore in one statement.
+func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
+	return s.endKey(ctx, "abandon idempotency key "+key, backend.AbandonKeySQL, key, token)
+}
+
+// endKey runs query, FinishKeySQL or AbandonKeySQL, with args, and
+// returns store.ErrKeyLost if it hit no row.
+func (s *Store) endKey(ctx context.Context, op, query string, args ...any) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, query, args...)
+	switch {
+	case err != nil:
+		return s.fail(ctx, op, err)
+	case tag.RowsAffected() == 0:
+		return fmt.Errorf("%s: %w", op, store.ErrKeyLost)
+	}
+	return nil
+}
