@@ -169,6 +169,10 @@ func (h *Handler) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
+			if p := recover(); p != nil {
+				finish(nil) // the answer is whatever was written before the panic: never keep it
+				panic(p)
+			}
 			if keep(rec) {
 				finish(&Response{Status: rec.status, Header: w.Header().Clone(), Body: rec.body.Bytes()})
 			} else {
