@@ -13,7 +13,8 @@
 // the flow's view. The caller's identity comes from a pluggable SubjectFunc;
 // a flow started by one subject is not found for every other. A POST
 // repeated with the same Idempotency-Key header returns the first answer
-// without doing the step again.
+// without doing the step again: per process by default, across replicas
+// with NewStoreIdempotency on their shared flow store.
 package flowhttp
 
 import (
@@ -53,10 +54,11 @@ type Handler struct {
 	engine  *flow.Engine
 	subject SubjectFunc
 	// Idempotency keeps the first answer of each Idempotency-Key. New sets
-	// an in-memory store; services running several replicas set a shared one.
+	// an in-memory store; services running several replicas set a shared
+	// one, such as NewStoreIdempotency on their flow store.
 	Idempotency IdempotencyStore
-	// Logger receives one record per failed request (never a secret); nil
-	// means none.
+	// Logger receives one record per failed request (never a secret), and
+	// the failures of Idempotency to keep an answer; nil means none.
 	Logger *slog.Logger
 	mux    *http.ServeMux
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -53,7 +54,8 @@ type idemEntry struct {
 // NewMemoryIdempotency returns an in-memory IdempotencyStore that keeps
 // answers for ttl (default 24 hours) and at most max keys (default 100000;
 // the oldest are dropped first). It suits one replica; several replicas
-// behind a load balancer need a shared store.
+// behind a load balancer need a shared store, such as NewStoreIdempotency
+// on their flow store.
 func NewMemoryIdempotency(ttl time.Duration, max int) IdempotencyStore {
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
@@ -149,14 +151,18 @@ func (h *Handler) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256(body)
 		scoped := h.who(r) + "\x00" + r.Method + " " + r.URL.Path + "\x00" + key
-		kept, finish, err := h.Idempotency.Begin(r.Context(), scoped, hex.EncodeToString(sum[:]))
+		kept, finish, err := h.Idempotency.Begin(withLogger(r.Context(), h.Logger), scoped, hex.EncodeToString(sum[:]))
 		switch {
 		case errors.Is(err, ErrKeyReused):
 			h.problem(w, r, &problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 				Detail: "this Idempotency-Key was used with a different request"})
 			return
 		case err != nil:
-			h.problem(w, r, &problem{Status: http.StatusServiceUnavailable, Code: "idempotency_unavailable", Detail: err.Error()})
+			if h.Logger != nil && r.Context().Err() == nil {
+				h.Logger.LogAttrs(r.Context(), slog.LevelError, "idempotency store failed", slog.String("err", err.Error()))
+			}
+			h.problem(w, r, &problem{Status: http.StatusServiceUnavailable, Code: "idempotency_unavailable",
+				RetryAfter: 1, Detail: "the store of Idempotency-Keys failed; retry"})
 			return
 		case kept != nil:
 			for k, vs := range kept.Header {
