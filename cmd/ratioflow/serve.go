@@ -10,6 +10,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/store"
 )
 
 // subjectHeader carries the caller's identity, set by the authenticating
@@ -26,8 +27,11 @@ Serve the engine over HTTP for a wallet app's frontend (package flow/flowhttp):
 
 Every answer is the flow's view, never a secret. The caller's identity is
 the X-Ratioflow-Subject header, which an authenticating proxy in front of
-serve sets; a request without it is answered 401. A sweeper expires the
-flows past their deadline every --sweep interval. Without --ratio or
+serve sets; a request without it is answered 401. A POST repeated with the
+same Idempotency-Key header replays the first answer; the keys are kept in
+the store, so replicas sharing --store share them. A sweeper expires the
+flows past their deadline, and deletes the expired keys, every --sweep
+interval. Without --ratio or
 RATIO_BASE_URL, Ratio is a sandbox started in this process: fine to try the
 API, useless for real users. Stops gracefully on Ctrl-C.`
 
@@ -69,6 +73,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
 	h.Logger = log
+	if keys, ok := st.(store.KeyStore); ok { // all three stores are
+		h.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -82,15 +89,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
-	go func() { defer close(swept); sweepEvery(sweepCtx, eng, *sweep, log) }()
+	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, log) }()
 	err = serveUntilDone(ctx, ln, h, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
 }
 
-// sweepEvery expires due flows every interval until ctx is done.
-func sweepEvery(ctx context.Context, eng *flow.Engine, interval time.Duration, log *slog.Logger) {
+// sweepEvery expires due flows, and deletes the expired idempotency keys
+// of st, every interval until ctx is done.
+func sweepEvery(ctx context.Context, eng *flow.Engine, st store.Store, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -98,6 +106,15 @@ func sweepEvery(ctx context.Context, eng *flow.Engine, interval time.Duration, l
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// A retention policy of zeros keeps every flow: Purge only deletes
+		// the keys whose ttl passed.
+		if res, err := st.Purge(ctx, time.Now(), store.Retention{}); err != nil {
+			if ctx.Err() == nil {
+				log.Error("purge expired idempotency keys", "err", err)
+			}
+		} else if res.Keys > 0 {
+			log.Info("purged expired idempotency keys", "count", res.Keys)
 		}
 		for {
 			n, err := eng.Sweep(ctx, 100)

@@ -189,3 +189,62 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 		t.Errorf("serve stopped with %v, want nil", err)
 	}
 }
+
+// TestServe_ReplicasShareIdempotencyKeys runs two serve processes on one
+// store and one sandbox, as two replicas behind a load balancer: a POST
+// retried on the other replica with the same Idempotency-Key replays the
+// first answer instead of starting a second flow.
+func TestServe_ReplicasShareIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"RATIO_CLIENT_ID": "app", "RATIO_CLIENT_SECRET": "s3cret"}
+	lines, _ := started(t, env, "sandbox", "--addr", "127.0.0.1:0")
+	sandbox := waitLine(t, lines, "Ratio sandbox listening on ")
+	storeURL := sqliteStore(t)
+	bases := make([]string, 2)
+	for i := range bases {
+		lines, _ := started(t, env, "serve", "--addr", "127.0.0.1:0", "--store", storeURL, "--ratio", sandbox)
+		bases[i] = waitLine(t, lines, "ratioflow serve listening on ")
+	}
+
+	post := func(base, body string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/flows", strings.NewReader(body))
+		req.Header.Set(subjectHeader, "user-42")
+		req.Header.Set("Idempotency-Key", "start-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("POST /v1/flows: %v", err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, string(raw)
+	}
+	const start = `{"kind":"link","walletAddress":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}`
+	first, firstRaw := post(bases[0], start)
+	if first.StatusCode != http.StatusCreated {
+		t.Fatalf("start on replica 0: %d\n%s", first.StatusCode, firstRaw)
+	}
+	again, againRaw := post(bases[1], start)
+	if again.StatusCode != http.StatusCreated || againRaw != firstRaw || again.Header.Get("Idempotent-Replayed") != "true" ||
+		again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Errorf("retry on replica 1: %d %s (replayed %q)\nwant the first answer: %s",
+			again.StatusCode, againRaw, again.Header.Get("Idempotent-Replayed"), firstRaw)
+	}
+	other, _ := post(bases[1], `{"kind":"link","walletAddress":"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"}`)
+	if other.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another body on replica 1: %d, want 422", other.StatusCode)
+	}
+
+	resp, err := http.Get(sandbox + "/_sandbox/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var stats struct{ Calls map[string]int }
+	if err := json.NewDecoder(resp.Body).Decode(&stats); err != nil {
+		t.Fatal(err)
+	}
+	if n := stats.Calls[ratio.OpStartWallet.Route()]; n != 1 {
+		t.Errorf("cryptoWallet:start calls = %d, want 1 (calls %v)", n, stats.Calls)
+	}
+}
