@@ -31,9 +31,9 @@ serve sets; a request without it is answered 401. A POST repeated with the
 same Idempotency-Key header replays the first answer; the keys are kept in
 the store, so replicas sharing --store share them. A sweeper expires the
 flows past their deadline, and deletes the expired keys, every --sweep
-interval. Without --ratio or
-RATIO_BASE_URL, Ratio is a sandbox started in this process: fine to try the
-API, useless for real users. Stops gracefully on Ctrl-C.`
+interval. Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
+this process: fine to try the API, useless for real users. Stops
+gracefully on Ctrl-C.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
