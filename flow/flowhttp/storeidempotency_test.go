@@ -21,6 +21,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
 	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
@@ -127,30 +128,11 @@ func TestStoreIdempotency_ConcurrentOnTwoReplicas(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable clock for StoreIdempotency.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// newIdem returns a StoreIdempotency on a memory store, with a fake clock.
-func newIdem(t *testing.T) (*flowhttp.StoreIdempotency, *memstore.Store, *fakeClock) {
+func newIdem(t *testing.T) (*flowhttp.StoreIdempotency, *memstore.Store, *ratiotest.Clock) {
 	t.Helper()
 	ms := memstore.New()
 	t.Cleanup(func() { ms.Close() })
-	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clock := ratiotest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	idem := flowhttp.NewStoreIdempotency(ms, time.Hour)
 	idem.Now = clock.Now
 	return idem, ms, clock

@@ -38,12 +38,9 @@ func (s *Store) BeginKey(ctx context.Context, key, fingerprint string, now time.
 func (s *Store) FinishKey(ctx context.Context, key, token string, answer []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.begin(ctx); err != nil {
+	k, err := s.claimed(ctx, "finish", key, token)
+	if err != nil {
 		return err
-	}
-	k, ok := s.keys[key]
-	if !ok || token == "" || k.Token != token {
-		return fmt.Errorf("finish idempotency key %s: %w", key, store.ErrKeyLost)
 	}
 	k.Token, k.LeaseUntil = "", time.Time{}
 	k.Answer = append([]byte{}, answer...) // non-nil: finished
@@ -54,15 +51,25 @@ func (s *Store) FinishKey(ctx context.Context, key, token string, answer []byte)
 func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.begin(ctx); err != nil {
+	if _, err := s.claimed(ctx, "abandon", key, token); err != nil {
 		return err
-	}
-	k, ok := s.keys[key]
-	if !ok || token == "" || k.Token != token {
-		return fmt.Errorf("abandon idempotency key %s: %w", key, store.ErrKeyLost)
 	}
 	delete(s.keys, key)
 	return nil
+}
+
+// claimed returns key if token holds its claim, for FinishKey and
+// AbandonKey (what names which); store.ErrKeyLost if not. The caller
+// holds s.mu.
+func (s *Store) claimed(ctx context.Context, what, key, token string) (*backend.StoredKey, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	k, ok := s.keys[key]
+	if !ok || token == "" || k.Token != token {
+		return nil, fmt.Errorf("%s idempotency key %s: %w", what, key, store.ErrKeyLost)
+	}
+	return k, nil
 }
 
 // purgeKeys deletes the keys expired at now and returns how many. The

@@ -31,25 +31,16 @@ func (s *Store) BeginKey(ctx context.Context, key, fingerprint string, now time.
 		return store.KeyClaim{}, err
 	}
 	token := backend.NewKeyToken()
-	for range backend.MaxClaimAttempts {
-		k, ok, err := s.readKey(ctx, key)
-		if err != nil {
-			return store.KeyClaim{}, s.fail(ctx, op, err)
-		}
-		if ok {
-			if c, found := k.Found(at); found {
-				return c, nil
-			}
-		}
+	c, err := backend.ClaimKey(at, token, fingerprint, func() (backend.StoredKey, bool, error) {
+		return s.readKey(ctx, key)
+	}, func() (bool, error) {
 		tag, err := s.pool.Exec(ctx, backend.ClaimKeySQL, key, fingerprint, token, leaseUntil, expiresAt, at)
-		switch {
-		case err != nil:
-			return store.KeyClaim{}, s.fail(ctx, op, err)
-		case tag.RowsAffected() == 1:
-			return store.KeyClaim{Token: token, Fingerprint: fingerprint}, nil
-		}
+		return err == nil && tag.RowsAffected() == 1, err
+	})
+	if err != nil {
+		return store.KeyClaim{}, s.fail(ctx, op, err)
 	}
-	return store.KeyClaim{}, fmt.Errorf("%s: changed by other callers %d times in a row", op, backend.MaxClaimAttempts)
+	return c, nil
 }
 
 // readKey reads key; false if no row has it.

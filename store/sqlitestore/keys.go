@@ -29,27 +29,21 @@ func (s *Store) BeginKey(ctx context.Context, key, fingerprint string, now time.
 	}
 	token := backend.NewKeyToken()
 	args := []any{key, fingerprint, token, micros(leaseUntil), micros(expiresAt), micros(at)}
-	for range backend.MaxClaimAttempts {
-		k, ok, err := s.readKey(ctx, key)
-		if err != nil {
-			return store.KeyClaim{}, s.fail(ctx, op, err)
-		}
-		if ok {
-			if c, found := k.Found(at); found {
-				return c, nil
-			}
-		}
-		err = s.w.do(newRequest(ctx, false, func(ctx context.Context, c *writeConn) error {
+	c, err := backend.ClaimKey(at, token, fingerprint, func() (backend.StoredKey, bool, error) {
+		return s.readKey(ctx, key)
+	}, func() (bool, error) {
+		err := s.w.do(newRequest(ctx, false, func(ctx context.Context, c *writeConn) error {
 			return hitOne(c.execResult(ctx, backend.ClaimKeySQL, args...))
 		}).refusesFirst())
-		switch {
-		case err == nil:
-			return store.KeyClaim{Token: token, Fingerprint: fingerprint}, nil
-		case !errors.Is(err, errNoRow):
-			return store.KeyClaim{}, s.fail(ctx, op, err)
+		if errors.Is(err, errNoRow) {
+			return false, nil
 		}
+		return err == nil, err
+	})
+	if err != nil {
+		return store.KeyClaim{}, s.fail(ctx, op, err)
 	}
-	return store.KeyClaim{}, fmt.Errorf("%s: changed by other callers %d times in a row", op, backend.MaxClaimAttempts)
+	return c, nil
 }
 
 // readKey reads key; false if no row has it.

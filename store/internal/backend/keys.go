@@ -98,3 +98,30 @@ const (
 // only if another caller changed the key between the read and the claim
 // (claimed, finished or abandoned it), so the next round usually answers.
 const MaxClaimAttempts = 8
+
+// ClaimKey runs the SQL stores' BeginKey at at (truncated) for fingerprint,
+// in rounds: read the key, and answer from it if it says so (Found);
+// otherwise try to claim it with token (ClaimKeySQL, run by claim, which
+// reports whether it hit the row). A claim that hits no row means another
+// caller changed the key since the read, and the next round reads it
+// again. Errors of read and claim are returned as they are.
+func ClaimKey(at time.Time, token, fingerprint string, read func() (StoredKey, bool, error), claim func() (bool, error)) (store.KeyClaim, error) {
+	for range MaxClaimAttempts {
+		k, ok, err := read()
+		if err != nil {
+			return store.KeyClaim{}, err
+		}
+		if ok {
+			if c, found := k.Found(at); found {
+				return c, nil
+			}
+		}
+		switch claimed, err := claim(); {
+		case err != nil:
+			return store.KeyClaim{}, err
+		case claimed:
+			return store.KeyClaim{Token: token, Fingerprint: fingerprint}, nil
+		}
+	}
+	return store.KeyClaim{}, fmt.Errorf("changed by other callers %d times in a row", MaxClaimAttempts)
+}
