@@ -15,10 +15,10 @@
 //
 // Writes use group commit. One writer goroutine per Store owns the single
 // write connection; Create, Update, ClaimExpired, Purge and the writes of
-// the idempotency keys (see keys.go) queue a request for it and wait. The writer takes every request queued (up to 128) and
-// runs them in queue order in one BEGIN IMMEDIATE transaction, then
-// commits once. A request that fails leaves the others' writes as they
-// were: a Create or Update refuses a write (a version conflict, a
+// the idempotency keys (see keys.go) queue a request for it and wait. The
+// writer takes every request queued (up to 128) and runs them in queue
+// order in one BEGIN IMMEDIATE transaction, then commits once. A request
+// that fails leaves the others' writes as they were: a Create or Update refuses a write (a version conflict, a
 // duplicate ID) before it writes anything, and the other requests run
 // under a savepoint that is rolled back if they fail; on any other error,
 // the writer rolls the transaction back and runs the other requests again
