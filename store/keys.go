@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// ErrKeyLost means FinishKey or AbandonKey was given a token that no longer
-// holds its key's claim: the claim was finished or abandoned already, its
+// ErrKeyLost means FinishKey, AbandonKey or RenewKey was given a token that
+// no longer holds its key's claim: the claim was finished or abandoned already, its
 // lease passed and another caller took the key over, or the key expired
 // and was deleted.
 var ErrKeyLost = errors.New("idempotency key claim lost")
@@ -69,6 +69,17 @@ type KeyStore interface {
 	// so that the next BeginKey claims it again, whatever its fingerprint.
 	// AbandonKey returns ErrKeyLost if token no longer holds the claim.
 	AbandonKey(ctx context.Context, key, token string) error
+
+	// RenewKey extends the lease of the claim token holds on key to now
+	// plus lease. A request that may run longer than its lease renews it
+	// while it runs, well before it passes, so that no other caller takes
+	// the key over and does the request again; a process that dies stops
+	// renewing, and the key can be taken over once the lease passes. As
+	// for FinishKey, a claim whose lease passed but that no other caller
+	// took over is still held, and renews. The ttl is unchanged. RenewKey
+	// returns ErrKeyLost if token no longer holds the claim (or the claim
+	// finished); lease must be positive, or RenewKey returns an error.
+	RenewKey(ctx context.Context, key, token string, now time.Time, lease time.Duration) error
 }
 
 // KeyClaim is what BeginKey found: exactly one of Token, Answer and Running

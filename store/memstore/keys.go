@@ -58,8 +58,24 @@ func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
 	return nil
 }
 
-// claimed returns key if token holds its claim, for FinishKey and
-// AbandonKey (what names which); store.ErrKeyLost if not. The caller
+// RenewKey implements store.KeyStore.
+func (s *Store) RenewKey(ctx context.Context, key, token string, now time.Time, lease time.Duration) error {
+	leaseUntil, err := backend.LeaseUntil(now, lease)
+	if err != nil {
+		return fmt.Errorf("renew idempotency key %s: %w", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, err := s.claimed(ctx, "renew", key, token)
+	if err != nil {
+		return err
+	}
+	k.LeaseUntil = leaseUntil
+	return nil
+}
+
+// claimed returns key if token holds its claim, for FinishKey, AbandonKey
+// and RenewKey (what names which); store.ErrKeyLost if not. The caller
 // holds s.mu.
 func (s *Store) claimed(ctx context.Context, what, key, token string) (*backend.StoredKey, error) {
 	if err := s.begin(ctx); err != nil {

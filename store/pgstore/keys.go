@@ -72,17 +72,28 @@ func (s *Store) FinishKey(ctx context.Context, key, token string, answer []byte)
 	if answer == nil {
 		answer = []byte{} // a finished key's token is NULL; its answer need not be set
 	}
-	return s.endKey(ctx, "finish idempotency key "+key, backend.FinishKeySQL, key, token, answer)
+	return s.ownKey(ctx, "finish idempotency key "+key, backend.FinishKeySQL, key, token, answer)
 }
 
 // AbandonKey implements store.KeyStore in one statement.
 func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
-	return s.endKey(ctx, "abandon idempotency key "+key, backend.AbandonKeySQL, key, token)
+	return s.ownKey(ctx, "abandon idempotency key "+key, backend.AbandonKeySQL, key, token)
 }
 
-// endKey runs query, FinishKeySQL or AbandonKeySQL, with args, and
-// returns store.ErrKeyLost if it hit no row.
-func (s *Store) endKey(ctx context.Context, op, query string, args ...any) error {
+// RenewKey implements store.KeyStore with one UPDATE.
+func (s *Store) RenewKey(ctx context.Context, key, token string, now time.Time, lease time.Duration) error {
+	op := "renew idempotency key " + key
+	leaseUntil, err := backend.LeaseUntil(now, lease)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return s.ownKey(ctx, op, backend.RenewKeySQL, key, token, leaseUntil)
+}
+
+// ownKey runs query, FinishKeySQL, AbandonKeySQL or RenewKeySQL, with args
+// (the key and token first), and returns store.ErrKeyLost if it hit no
+// row: the token does not hold the key's claim.
+func (s *Store) ownKey(ctx context.Context, op, query string, args ...any) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}

@@ -239,6 +239,60 @@ func testKeysLease(t *testing.T, s keyStore) {
 	checkClaim(t, "BeginKey after a late finish", beginKey(t, s, "k-late", "fp-1", t0.Add(2*keyLease)), answered("fp-1", []byte("late")))
 }
 
+// RenewKey moves the end of a claim's lease to now plus lease, even after
+// the lease passed if nobody took the key over: BeginKey sees the key
+// running until then, and takes it over from then on. A token that no
+// longer holds the claim (taken over, finished, abandoned) cannot renew
+// it, and a lease must be positive. Renewing changes neither the
+// fingerprint nor the ttl.
+func testKeysRenew(t *testing.T, s keyStore) {
+	ctx := t.Context()
+	renew := func(key, token string, at time.Time) {
+		t.Helper()
+		if err := s.RenewKey(ctx, key, token, at, keyLease); err != nil {
+			t.Fatalf("RenewKey(%s) at +%v = %v", key, at.Sub(t0), err)
+		}
+	}
+	token := claimKey(t, s, "k-renew", "fp-1", t0)
+	renew("k-renew", token, t0.Add(keyLease/2))
+	renewed := t0.Add(keyLease / 2).Add(keyLease) // the renewed lease's end
+	for _, at := range []time.Time{t0.Add(keyLease), renewed.Add(-time.Microsecond)} {
+		checkClaim(t, fmt.Sprintf("BeginKey at +%v, within the renewed lease", at.Sub(t0)),
+			beginKey(t, s, "k-renew", "fp-1", at), running("fp-1"))
+	}
+	renew("k-renew", token, renewed.Add(keyLease)) // passed, but nobody took it over
+	checkClaim(t, "BeginKey after a late renewal", beginKey(t, s, "k-renew", "fp-2", renewed.Add(keyLease+keyLease/2)),
+		running("fp-1"))
+	takeover := claimKey(t, s, "k-renew", "fp-2", renewed.Add(2*keyLease))
+	checkLost(t, "RenewKey(token taken over)", s.RenewKey(ctx, "k-renew", token, renewed.Add(2*keyLease), keyLease))
+	finishKey(t, s, "k-renew", takeover, []byte("answer"))
+	checkLost(t, "RenewKey(finished)", s.RenewKey(ctx, "k-renew", takeover, renewed.Add(2*keyLease), keyLease))
+	checkClaim(t, "BeginKey after RenewKey of a finished key", beginKey(t, s, "k-renew", "fp-2", renewed.Add(2*keyLease)),
+		answered("fp-2", []byte("answer")))
+
+	abandoned := claimKey(t, s, "k-renew-abandoned", "fp-1", t0)
+	if err := s.AbandonKey(ctx, "k-renew-abandoned", abandoned); err != nil {
+		t.Fatalf("AbandonKey() = %v", err)
+	}
+	checkLost(t, "RenewKey(abandoned)", s.RenewKey(ctx, "k-renew-abandoned", abandoned, t0, keyLease))
+	checkLost(t, "RenewKey(never claimed)", s.RenewKey(ctx, "k-renew-none", abandoned, t0, keyLease))
+
+	held := claimKey(t, s, "k-renew-lease", "fp-1", t0)
+	for _, lease := range []time.Duration{0, -time.Second} {
+		err := s.RenewKey(ctx, "k-renew-lease", held, t0.Add(keyLease/2), lease)
+		if err == nil || errors.Is(err, store.ErrKeyLost) {
+			t.Errorf("RenewKey(lease %v) = %v, want an error about the lease", lease, err)
+		}
+	}
+	checkClaim(t, "BeginKey after refused renewals", beginKey(t, s, "k-renew-lease", "fp-2", t0.Add(keyLease)),
+		claimed("fp-2"))
+
+	ttl := claimKey(t, s, "k-renew-ttl", "fp-1", t0)
+	renew("k-renew-ttl", ttl, t0.Add(keyTTL-time.Second)) // the lease now ends after the ttl
+	checkClaim(t, "BeginKey once the ttl passed, within a renewed lease", beginKey(t, s, "k-renew-ttl", "fp-2", t0.Add(keyTTL)),
+		claimed("fp-2"))
+}
+
 // AbandonKey drops the key: the next BeginKey claims it, whatever its
 // fingerprint, and the abandoned token is lost.
 func testKeysAbandon(t *testing.T, s keyStore) {
@@ -352,6 +406,10 @@ func testKeysCancelledContext(t *testing.T, s keyStore) {
 	check("FinishKey", s.FinishKey(ctx, "k-cancel", token, []byte("a")))
 	check("AbandonKey", s.AbandonKey(ctx, "k-cancel", token))
 	checkClaim(t, "BeginKey after cancelled FinishKey and AbandonKey", beginKey(t, s, "k-cancel", "fp-2", t0), running("fp-2"))
+	renewed := claimKey(t, s, "k-cancel-renew", "fp-1", t0)
+	check("RenewKey", s.RenewKey(ctx, "k-cancel-renew", renewed, t0.Add(keyLease/2), keyLease))
+	checkClaim(t, "BeginKey once the lease a cancelled RenewKey would have extended passed",
+		beginKey(t, s, "k-cancel-renew", "fp-2", t0.Add(keyLease)), claimed("fp-2"))
 
 	finishKey(t, s, "k-cancel", token, []byte("answer"))
 	_, err = s.Purge(ctx, t0.Add(2*keyTTL), store.Retention{})
@@ -374,6 +432,7 @@ func testKeysClosed(t *testing.T, s keyStore) {
 		{"BeginKey", beginErr},
 		{"FinishKey", s.FinishKey(ctx, "k-closed", token, []byte("a"))},
 		{"AbandonKey", s.AbandonKey(ctx, "k-closed", token)},
+		{"RenewKey", s.RenewKey(ctx, "k-closed", token, t0, keyLease)},
 	} {
 		if !errors.Is(e.err, store.ErrClosed) {
 			t.Errorf("%s after Close = %v, want ErrClosed", e.method, e.err)

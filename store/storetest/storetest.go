@@ -65,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Keys_Fingerprint", keys(testKeysFingerprint)},
 		{"Keys_ConcurrentBegin_OneClaim", keys(testKeysConcurrentBegin)},
 		{"Keys_Lease_Takeover", keys(testKeysLease)},
+		{"Keys_Renew", keys(testKeysRenew)},
 		{"Keys_Abandon", keys(testKeysAbandon)},
 		{"Keys_TTL", keys(testKeysTTL)},
 		{"Keys_Purge", keys(testKeysPurge)},

@@ -29,6 +29,15 @@ func KeyTimes(now time.Time, lease, ttl time.Duration) (at, leaseUntil, expiresA
 	return at, Micro(at.Add(lease)), Micro(at.Add(ttl)), nil
 }
 
+// LeaseUntil returns the end of a lease renewed at now, truncated to the
+// microsecond in UTC. It fails unless lease is positive.
+func LeaseUntil(now time.Time, lease time.Duration) (time.Time, error) {
+	if lease <= 0 {
+		return time.Time{}, fmt.Errorf("lease %v must be positive", lease)
+	}
+	return Micro(Micro(now).Add(lease)), nil
+}
+
 // StoredKey is an idempotency key as a backend keeps it.
 type StoredKey struct {
 	Fingerprint string
@@ -91,6 +100,10 @@ const (
 
 	// AbandonKeySQL deletes key $1 if token $2 claims it.
 	AbandonKeySQL = `DELETE FROM idempotency_keys WHERE key = $1 AND token = $2`
+
+	// RenewKeySQL sets the lease of key $1 to end at $3 if token $2
+	// claims it.
+	RenewKeySQL = `UPDATE idempotency_keys SET lease_until = $3 WHERE key = $1 AND token = $2`
 )
 
 // MaxClaimAttempts bounds the rounds of reading a key and trying to claim
