@@ -49,10 +49,13 @@ const finishTimeout = 10 * time.Second
 // answers as a JSON head (status and header) followed by a newline and the
 // body. While another request holds a key, Begin asks the store again
 // after 10 ms, then twice as long each time up to 250 ms, until that
-// request finishes, its lease passes or ctx is done. A failure to keep or
-// drop an answer is logged with the Logger of the Handler that called
-// Begin, if it has one: the request was answered, but a retry may do it
-// again.
+// request finishes, its lease passes or ctx is done. While a request runs,
+// its claim's lease is renewed every third of the Lease, so a request may
+// take longer than its Lease; if its process dies, the renewals stop and
+// a retry takes the key over once the Lease passes. A failure to keep or
+// drop an answer, or a claim lost while its request ran, is logged with
+// the Logger of the Handler that called Begin, if it has one: the request
+// was answered, but a retry may do it again.
 //
 // The store deletes the expired keys when its Purge runs.
 type StoreIdempotency struct {
@@ -60,12 +63,13 @@ type StoreIdempotency struct {
 	// TTL is how long an answer is kept, counted from when its request
 	// began. It must be positive, as must Lease.
 	TTL time.Duration
-	// Lease is how long a request holds its key: a request with the same
-	// key that comes later waits for the answer, then takes the key over
-	// (and does the step) supposing the first request's process died. It
-	// must exceed the longest a request can take (see http.Server's
-	// WriteTimeout): a request that outlives its lease lets a retry do the
-	// step again, and then cannot keep its answer.
+	// Lease is how long a request's claim on its key outlives the last
+	// renewal: a request with the same key that comes later waits for the
+	// answer, and takes the key over (and does the step) only once the
+	// lease passed with no renewal, its process having died. The claim is
+	// renewed every Lease/3 while its request runs, so the Lease bounds
+	// how long a retry waits after a crash, not how long a request may
+	// take; it should exceed a few round trips to the store.
 	Lease time.Duration
 	// Now returns the current time, which the store's leases and expiries
 	// count from.
@@ -94,7 +98,7 @@ func (s *StoreIdempotency) Begin(ctx context.Context, key, fingerprint string) (
 		case err != nil:
 			return nil, nil, fmt.Errorf("begin idempotency key: %w", err)
 		case c.Token != "":
-			return nil, s.finisher(ctx, hashed, c.Token), nil
+			return nil, s.hold(ctx, hashed, c.Token), nil
 		case c.Fingerprint != fingerprint:
 			return nil, nil, ErrKeyReused
 		case c.Answer != nil:
@@ -114,14 +118,22 @@ func (s *StoreIdempotency) Begin(ctx context.Context, key, fingerprint string) (
 	}
 }
 
-// finisher returns the finish function of the claim token holds on key:
-// it keeps the answer, or drops the claim for nil, once.
-func (s *StoreIdempotency) finisher(ctx context.Context, key, token string) func(*Response) {
+// hold keeps the claim token holds on key while its request runs,
+// renewing its lease, and returns the request's finish function: it stops
+// the renewals, then keeps the answer, or drops the claim for nil, once.
+func (s *StoreIdempotency) hold(ctx context.Context, key, token string) func(*Response) {
 	log := loggerFrom(ctx)
 	ctx = context.WithoutCancel(ctx)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s.renew(ctx, log, key, token, stop)
+	}()
 	var once sync.Once
 	return func(r *Response) {
 		once.Do(func() {
+			close(stop)
+			<-stopped
 			ctx, cancel := context.WithTimeout(ctx, finishTimeout)
 			defer cancel()
 			if r == nil {
@@ -144,14 +156,53 @@ func (s *StoreIdempotency) finisher(ctx context.Context, key, token string) func
 	}
 }
 
-// logFinish logs a failure to keep or drop an answer, if log is set.
+// renew renews the lease of the claim token holds on key every Lease/3
+// until stop is closed, the claim is lost (another request took the key
+// over: nothing is left to renew) or the key expired (its ttl passed: the
+// next request with the key claims it anyway). A renewal that fails
+// otherwise is logged and tried again at the next one, with two thirds of
+// the lease left.
+func (s *StoreIdempotency) renew(ctx context.Context, log *slog.Logger, key, token string, stop <-chan struct{}) {
+	every := max(s.Lease/3, time.Millisecond)
+	expires := s.Now().Add(s.TTL)
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		now := s.Now()
+		if !now.Before(expires) {
+			return
+		}
+		rctx, cancel := context.WithTimeout(ctx, every)
+		err := s.keys.RenewKey(rctx, key, token, now, s.Lease)
+		cancel()
+		switch {
+		case errors.Is(err, store.ErrKeyLost):
+			logFinish(ctx, log, "renew", err)
+			return
+		case err != nil:
+			logFinish(ctx, log, "renew", err)
+		}
+		t.Reset(every)
+	}
+}
+
+// logFinish logs a failure to keep, drop or renew (what) a claim, if log
+// is set.
 func logFinish(ctx context.Context, log *slog.Logger, what string, err error) {
 	if log == nil {
 		return
 	}
 	msg := "idempotency: cannot " + what + " the answer: a retry may do the request again"
-	if errors.Is(err, store.ErrKeyLost) {
-		msg = "idempotency: the request outlived its key's lease: a retry may have done it again"
+	switch {
+	case errors.Is(err, store.ErrKeyLost):
+		msg = "idempotency: the request lost its key's claim (its lease passed): a retry may have done it again"
+	case what == "renew":
+		msg = "idempotency: cannot renew the lease of a running request's key: a retry may do it again if the lease passes"
 	}
 	log.LogAttrs(ctx, slog.LevelError, msg, slog.String("err", err.Error()))
 }
