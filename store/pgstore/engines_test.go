@@ -46,7 +46,11 @@ func TestMultiReplicaEngines(t *testing.T) {
 	engines := make([]*flow.Engine, replicas)
 	for i := range engines {
 		client := ratio.NewClient(srv.URL, "replicas", "secret")
-		e, err := flow.New(openStore(t, dsn), client, key, flow.Options{})
+		// Two tabs racing through a flow sometimes submit a code the other
+		// tab's send replaced; the pilot then asks for a new one, which the
+		// default cooldown between sends (30s) would hold back.
+		e, err := flow.New(openStore(t, dsn), client, key,
+			flow.Options{Policy: flow.Policy{ResendCooldown: 100 * time.Millisecond}})
 		if err != nil {
 			t.Fatal(err)
 		}
