@@ -123,13 +123,8 @@ func TestStoreIdempotency_RenewsTheLeaseWhileTheRequestRuns(t *testing.T) {
 // handler's log, and cannot keep its answer; the takeover's stays.
 func TestStoreIdempotency_LostClaimStopsRenewing(t *testing.T) {
 	idem, keys, clock := newRenewing(t)
-	var logs strings.Builder
-	var logMu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs SyncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
 	keys.gate = make(chan struct{})
 	_, stale, err := idem.Begin(withLogger(t.Context(), log), "k", "fp")
 	if err != nil || stale == nil {
@@ -156,14 +151,7 @@ func TestStoreIdempotency_LostClaimStopsRenewing(t *testing.T) {
 	if resp, _, err := idem.Begin(t.Context(), "k", "fp"); err != nil || resp == nil || string(resp.Body) != "fresh" {
 		t.Errorf("Begin after both finished = %+v, %v; want the takeover's answer", resp, err)
 	}
-	logMu.Lock()
-	defer logMu.Unlock()
 	if !strings.Contains(logs.String(), "lost its key's claim") {
 		t.Errorf("logs = %q, want the lost claim", logs.String())
 	}
 }
-
-// writerFunc is an io.Writer made of a function.
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

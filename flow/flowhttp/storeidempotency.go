@@ -139,7 +139,7 @@ func (s *StoreIdempotency) hold(ctx context.Context, key, token string) func(*Re
 			if r == nil {
 				// ErrKeyLost: another request took the key over; nothing to drop.
 				if err := s.keys.AbandonKey(ctx, key, token); err != nil && !errors.Is(err, store.ErrKeyLost) {
-					logFinish(ctx, log, "drop", err)
+					logKeyFailure(ctx, log, "drop", err)
 				}
 				return
 			}
@@ -147,7 +147,7 @@ func (s *StoreIdempotency) hold(ctx context.Context, key, token string) func(*Re
 			if err == nil {
 				return
 			}
-			logFinish(ctx, log, "keep", err)
+			logKeyFailure(ctx, log, "keep", err)
 			if !errors.Is(err, store.ErrKeyLost) {
 				// Let a retry do the step rather than wait for the lease.
 				_ = s.keys.AbandonKey(ctx, key, token)
@@ -180,12 +180,11 @@ func (s *StoreIdempotency) renew(ctx context.Context, log *slog.Logger, key, tok
 		rctx, cancel := context.WithTimeout(ctx, every)
 		err := s.keys.RenewKey(rctx, key, token, now, s.Lease)
 		cancel()
-		switch {
-		case errors.Is(err, store.ErrKeyLost):
-			logFinish(ctx, log, "renew", err)
-			return
-		case err != nil:
-			logFinish(ctx, log, "renew", err)
+		if err != nil {
+			logKeyFailure(ctx, log, "renew", err)
+			if errors.Is(err, store.ErrKeyLost) {
+				return
+			}
 		}
 		t.Reset(every)
 	}
@@ -193,7 +192,7 @@ func (s *StoreIdempotency) renew(ctx context.Context, log *slog.Logger, key, tok
 
 // logFinish logs a failure to keep, drop or renew (what) a claim, if log
 // is set.
-func logFinish(ctx context.Context, log *slog.Logger, what string, err error) {
+func logKeyFailure(ctx context.Context, log *slog.Logger, what string, err error) {
 	if log == nil {
 		return
 	}

@@ -1,7 +1,6 @@
 package flowhttp_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -285,7 +284,7 @@ func (f *failingKeys) AbandonKey(ctx context.Context, key, token string) error {
 func TestStoreIdempotency_FinishFailureIsLogged(t *testing.T) {
 	h := flowtest.New(t)
 	keys := &failingKeys{KeyStore: h.Store.(store.KeyStore)}
-	var logs syncBuffer
+	var logs flowhttp.SyncBuffer
 	handler := flowhttp.New(h.Engine, flowhttp.HeaderSubject(subjectHeader))
 	handler.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
 	handler.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -307,22 +306,4 @@ func TestStoreIdempotency_FinishFailureIsLogged(t *testing.T) {
 	if keys.abandoned != 1 {
 		t.Errorf("AbandonKey calls after the failure = %d, want 1", keys.abandoned)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

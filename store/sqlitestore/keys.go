@@ -83,7 +83,8 @@ func (s *Store) AbandonKey(ctx context.Context, key, token string) error {
 	return s.ownKey(ctx, "abandon idempotency key "+key, backend.AbandonKeySQL, key, token)
 }
 
-// RenewKey implements store.KeyStore with one UPDATE, which the writer runs in the transaction of its batch.
+// RenewKey implements store.KeyStore with one UPDATE, which the writer
+// runs in the transaction of its batch.
 func (s *Store) RenewKey(ctx context.Context, key, token string, now time.Time, lease time.Duration) error {
 	op := "renew idempotency key " + key
 	leaseUntil, err := backend.LeaseUntil(now, lease)
