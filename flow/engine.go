@@ -35,7 +35,8 @@ type Options struct {
 	// Policy sets deadlines, attempt limits and back-off; zero fields take
 	// DefaultPolicy's values.
 	Policy Policy
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. The engine reads it in UTC at
+	// microsecond precision, as the stores keep times.
 	Now func() time.Time
 	// Logger receives one record per step (never a secret); nil means none.
 	Logger *slog.Logger
@@ -54,10 +55,7 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 		return nil, err
 	}
 	e := &Engine{store: st, ratio: api, sealer: s, cache: newDataCache(), flows: map[transitions.Kind]*compiled{},
-		policy: opts.Policy.withDefaults(), now: opts.Now, log: opts.Logger}
-	if e.now == nil {
-		e.now = time.Now
-	}
+		policy: opts.Policy.withDefaults(), now: storeClock(opts.Now), log: opts.Logger}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -305,13 +303,14 @@ func (e *Engine) cached(id, subject string) *run {
 }
 
 // deadline is when a flow in its current state expires: the earlier of
-// the flow's time to live and the state's.
+// the flow's time to live and the state's, to the microsecond a store
+// keeps.
 func (e *Engine) deadline(rec *store.Record, d *data) time.Time {
 	end := rec.CreatedAt.Add(e.policy.FlowTTL)
 	if st := d.EnteredAt.Add(e.policy.StateTTL); st.Before(end) {
 		end = st
 	}
-	return end
+	return end.Truncate(time.Microsecond)
 }
 
 // newID returns 128 random bits, hex encoded.
@@ -337,4 +336,15 @@ func newFlowID(now time.Time) string {
 	}
 	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b[:])
+}
+
+// storeClock returns now (time.Now if nil) in UTC, truncated to the
+// microsecond: the times the engine sets on a flow are then the ones a
+// store gives back, and a view built after a write shows the same times
+// as one built from a later read, in any process.
+func storeClock(now func() time.Time) func() time.Time {
+	if now == nil {
+		now = time.Now
+	}
+	return func() time.Time { return now().UTC().Truncate(time.Microsecond) }
 }

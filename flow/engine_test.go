@@ -472,3 +472,57 @@ func (p *peekStart) StartWallet(ctx context.Context, jwt ratio.Secret, req ratio
 	p.peek()
 	return p.API.StartWallet(ctx, jwt, req)
 }
+
+// TestEngine_ViewTimesDoNotChangeOnReload: a view's times are the ones a
+// later read of the flow gives, on this engine or another: UTC at the
+// stores' microsecond precision, whatever the zone and precision of the
+// engine's clock. A frontend comparing expiresAt across answers sees no
+// change where the flow did not change.
+func TestEngine_ViewTimesDoNotChangeOnReload(t *testing.T) {
+	for _, zone := range []string{"UTC", "Europe/Paris", "America/New_York"} {
+		t.Run(zone, func(t *testing.T) {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Skipf("no zone data for %s: %v", zone, err)
+			}
+			h := flowtest.New(t)
+			clock := func() time.Time { return h.Clock.Now().In(loc).Add(123456789 * time.Nanosecond) }
+			a, err := flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			w := flowtest.NewWallet(t)
+			started, err := a.Start(ctx, transitions.KindLink, h.Subject, flow.Input{WalletAddress: w.Address})
+			if err != nil {
+				t.Fatalf("Start = %v", err)
+			}
+			for name, e := range map[string]*flow.Engine{"the same engine": a, "another engine": b} {
+				got, err := e.Get(ctx, started.ID, h.Subject)
+				if err != nil {
+					t.Fatalf("%s: Get = %v", name, err)
+				}
+				if started.ChallengeExpiresAt == nil || got.ChallengeExpiresAt == nil {
+					t.Fatalf("%s: challengeExpiresAt missing: %v after Start, %v when read", name, started.ChallengeExpiresAt, got.ChallengeExpiresAt)
+				}
+				for _, c := range []struct {
+					field       string
+					start, read time.Time
+				}{
+					{"createdAt", started.CreatedAt, got.CreatedAt},
+					{"expiresAt", started.ExpiresAt, got.ExpiresAt},
+					{"challengeExpiresAt", *started.ChallengeExpiresAt, *got.ChallengeExpiresAt},
+				} {
+					s, r := c.start.Format(time.RFC3339Nano), c.read.Format(time.RFC3339Nano)
+					if s != r || c.start.Location() != time.UTC || c.start.Nanosecond()%1000 != 0 {
+						t.Errorf("%s: %s is %s after Start and %s when read, want the same UTC microsecond", name, c.field, s, r)
+					}
+				}
+			}
+		})
+	}
+}

@@ -274,7 +274,9 @@ func (r *run) record(t *transitions.Transition, res result, from, to states.Stat
 	switch res.outcome {
 	case transitions.RateLimited:
 		r.d.Backoffs++
-		r.d.RetryAt = now.Add(r.e.policy.backoff(r.d.Backoffs, res.retryAfter))
+		// To the microsecond, as every time the engine sets: a caller
+		// that waits until the RetryAt it was shown may step at once.
+		r.d.RetryAt = now.Add(r.e.policy.backoff(r.d.Backoffs, res.retryAfter)).Truncate(time.Microsecond)
 	case transitions.OK, transitions.NewUser:
 		r.d.Backoffs, r.d.RetryAt = 0, time.Time{}
 	}

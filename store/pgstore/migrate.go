@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -90,6 +89,3 @@ func (s *Store) apply(ctx context.Context, m backend.Migration, known int) error
 		return err
 	})
 }
-
-// errNoRow reports that a write matched no row.
-var errNoRow = errors.New("no row")
