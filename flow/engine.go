@@ -281,11 +281,21 @@ func (e *Engine) load(ctx context.Context, id, subject string) (*run, error) {
 	}
 	d := e.cache.get(rec.ID, rec.Version)
 	if d == nil {
-		if d, err = e.sealer.open(rec.ID, rec.Data); err != nil {
+		if d, err = e.openData(rec); err != nil {
 			return nil, fmt.Errorf("flow %s: %w", id, err)
 		}
 	}
 	return &run{e: e, c: c, rec: rec, d: d}, nil
+}
+
+// openData opens rec's sealed data. An ended flow whose data a retention
+// policy scrubbed (store.Retention.KeepData) has none: it opens empty,
+// and its view shows its state and times only.
+func (e *Engine) openData(rec *store.Record) (*data, error) {
+	if rec.Data == nil && rec.State.Terminal() {
+		return &data{}, nil
+	}
+	return e.sealer.open(rec.ID, rec.Data)
 }
 
 // cached returns flow id of subject as this engine last wrote it, without
