@@ -29,9 +29,11 @@ else the demo's SQLite file):
   resume ID          bring a flow up to date after a crash (calls Ratio)
   cancel ID          move a flow to Canceled
   sweep              expire the flows past their deadline
+  purge              apply a retention policy to the ended flows
 
-list and audit need no seal key: records and histories hold no secret. show
-needs it to show the view; resume, cancel and sweep need it to write.`
+list, audit and purge need no seal key: records and histories hold no
+secret. show needs it to show the view; resume, cancel and sweep need it to
+write.`
 
 // flowsCmd is one 'flows' subcommand: its store and the flags they share.
 type flowsCmd struct {
@@ -51,20 +53,20 @@ func newFlowsCmd(e *env, sub, usage, about string) *flowsCmd {
 func runFlows(ctx context.Context, e *env, args []string) error {
 	subs := map[string]func(context.Context, *env, []string) error{
 		"list": flowsList, "show": flowsShow, "audit": flowsAudit,
-		"resume": flowsResume, "cancel": flowsCancel, "sweep": flowsSweep,
+		"resume": flowsResume, "cancel": flowsCancel, "sweep": flowsSweep, "purge": flowsPurge,
 	}
 	if len(args) == 0 {
-		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel or sweep")
+		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep or purge")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep [flags]\n\n%s\n\n"+
+		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep|purge [flags]\n\n%s\n\n"+
 			"Run 'ratioflow flows <subcommand> --help' for its flags.\n", strings.TrimSpace(flowsAbout))
 		return flag.ErrHelp
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel or sweep", args[0])
+		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel, sweep or purge", args[0])
 	}
 	return sub(ctx, e, args[1:])
 }

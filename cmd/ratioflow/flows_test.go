@@ -158,6 +158,27 @@ func TestFlows(t *testing.T) {
 	if shown.View == nil || shown.View.State != "Linked" || len(shown.History) < 9 || shown.Record.Subject == "" {
 		t.Errorf("show --json = %+v", shown)
 	}
+
+	// Retention: the three flows have ended (Linked, Canceled, Expired).
+	// --keep-data drops their data and keeps them; show still shows them.
+	if out := mustRun(t, nil, "flows", "purge", "--keep-data", "1ns", "--store", st); !strings.Contains(out, "scrubbed the data of 3 ended flows, deleted 0 ended flows") {
+		t.Errorf("purge --keep-data printed %q", out)
+	}
+	out = mustRun(t, nil, "flows", "show", f.linked, "--store", st)
+	if !strings.Contains(out, "view: Linked (ended)") || !strings.Contains(out, "dropped by a retention policy") ||
+		!strings.Contains(out, "add_wallet") || strings.Contains(out, "0x") {
+		t.Errorf("show after the data was dropped:\n%s", out)
+	}
+	// A policy a day long keeps what ended just now.
+	if out := mustRun(t, nil, "flows", "purge", "--keep-history", "24h", "--store", st); !strings.Contains(out, "scrubbed the data of 0 ended flows, deleted 0 ended flows") {
+		t.Errorf("purge --keep-history 24h printed %q", out)
+	}
+	if out := mustRun(t, nil, "flows", "purge", "--keep-history", "1ns", "--store", st); !strings.Contains(out, "deleted 3 ended flows with their history") {
+		t.Errorf("purge --keep-history printed %q", out)
+	}
+	if r := runCmd(t, context.Background(), nil, "flows", "show", f.linked, "--store", st); r.code != 1 || !strings.Contains(r.stderr, "no flow "+f.linked) {
+		t.Errorf("show after the flow was deleted: exit %d, %s", r.code, r.stderr)
+	}
 }
 
 func TestFlows_NoKey(t *testing.T) {

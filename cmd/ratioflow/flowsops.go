@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -91,6 +92,9 @@ func printRecord(w io.Writer, r *store.Record) {
 	}
 	if p := r.Pending; p != nil {
 		row("pending", fmt.Sprintf("%s (%s) since %s", p.Call, p.Event, stamp(p.StartedAt)))
+	}
+	if r.Data == nil && r.Terminal() {
+		row("data", "dropped by a retention policy (flows purge --keep-data)")
 	}
 	tw.Flush()
 }
@@ -259,6 +263,66 @@ func flowsSweep(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "expired %s\n", count(n, "flow"))
+	return nil
+}
+
+func flowsPurge(ctx context.Context, e *env, args []string) error {
+	c := newFlowsCmd(e, "purge", "[--keep-data D] [--keep-history D]", purgeAbout)
+	var keep store.Retention
+	retentionFlags(c.fs, &keep)
+	if err := noArgs(c.fs, args); err != nil {
+		return err
+	}
+	if err := checkRetention(c.name, keep); err != nil {
+		return err
+	}
+	if keep == (store.Retention{}) {
+		return usageErrorf(c.name, "give --keep-data, --keep-history or both: with neither, every ended flow is kept")
+	}
+	st, err := openStore(ctx, c.store())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.Purge(ctx, time.Now(), keep)
+	if err != nil {
+		return fmt.Errorf("purge %s: %w", c.store(), err)
+	}
+	fmt.Fprintf(e.stdout, "scrubbed the data of %s, deleted %s with their history, deleted %s\n",
+		count(res.Scrubbed, "ended flow"), count(res.Deleted, "ended flow"), count(res.Keys, "expired idempotency key"))
+	return nil
+}
+
+const purgeAbout = `Apply a retention policy to the ended flows (Linked, SignedIn, Expired,
+Canceled, Failed...), counted from when each ended:
+
+  --keep-data D      after D, drop a flow's sealed data (what remains of the
+                     wallet, phone and email it used), keep its record and
+                     audit history
+  --keep-history D   after D, delete the flow with its audit history
+
+A flow that has not ended is never touched; expire the stale ones first
+with 'ratioflow flows sweep'. The idempotency keys whose ttl passed are
+deleted too. Purge needs no seal key, and any number of purges may run at
+once. 'ratioflow serve' takes the same flags and applies them at every
+--sweep.`
+
+// retentionFlags adds --keep-data and --keep-history, into keep.
+func retentionFlags(fs *flag.FlagSet, keep *store.Retention) {
+	fs.DurationVar(&keep.KeepData, "keep-data", 0,
+		"drop the sealed data of flows that ended longer ago than this, keeping their record and history (0: never)")
+	fs.DurationVar(&keep.KeepHistory, "keep-history", 0,
+		"delete the flows that ended longer ago than this, with their history (0: never)")
+}
+
+// checkRetention refuses negative retention durations.
+func checkRetention(cmd string, keep store.Retention) error {
+	switch {
+	case keep.KeepData < 0:
+		return usageErrorf(cmd, "--keep-data must not be negative")
+	case keep.KeepHistory < 0:
+		return usageErrorf(cmd, "--keep-history must not be negative")
+	}
 	return nil
 }
 

@@ -6,7 +6,7 @@
 //	ratioflow sandbox    serve the local Ratio sandbox
 //	ratioflow serve      serve the flow API (package flowhttp) to a frontend
 //	ratioflow diagram    draw the declared flows (Mermaid, DOT)
-//	ratioflow flows      list, show, audit, resume, cancel and sweep stored flows
+//	ratioflow flows      list, show, audit, resume, cancel, sweep and purge stored flows
 //	ratioflow bench      run many flows at once and compare with raw Ratio calls
 //
 // Configuration comes from flags, then from the environment: RATIO_BASE_URL,

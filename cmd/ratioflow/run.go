@@ -39,7 +39,7 @@ func commands() []command {
 		{"sandbox", "serve the local Ratio sandbox", runSandbox},
 		{"serve", "serve the flow API to a wallet app's frontend", runServe},
 		{"diagram", "draw the declared flows as Mermaid or DOT diagrams", runDiagram},
-		{"flows", "list, show, audit, resume, cancel and sweep stored flows", runFlows},
+		{"flows", "list, show, audit, resume, cancel, sweep and purge stored flows", runFlows},
 		{"bench", "run many flows at once and compare them with raw Ratio calls", runBench},
 	}
 }

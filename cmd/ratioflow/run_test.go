@@ -41,6 +41,8 @@ func TestRun(t *testing.T) {
 		{name: "flows resume help", args: []string{"flows", "resume", "--help"}, wantStdout: []string{"-ratio"}},
 		{name: "flows cancel help", args: []string{"flows", "cancel", "--help"}, wantStdout: []string{"Canceled"}},
 		{name: "flows sweep help", args: []string{"flows", "sweep", "--help"}, wantStdout: []string{"-limit"}},
+		{name: "flows purge help", args: []string{"flows", "purge", "--help"}, wantStdout: []string{"-keep-data", "-keep-history", "never touched"}},
+		{name: "serve help names retention", args: []string{"serve", "--help"}, wantStdout: []string{"-keep-data", "-keep-history"}},
 		{name: "bench help", args: []string{"bench", "--help"}, wantStdout: []string{"-concurrency", "-resume", "engine_to_raw"}},
 
 		// Bad usage: exit 2, one error line and where to look.
@@ -65,6 +67,12 @@ func TestRun(t *testing.T) {
 		{name: "list bad state", args: []string{"flows", "list", "--state", "Asleep"}, wantCode: 2, wantStderr: []string{"no such state"}},
 		{name: "list bad kind", args: []string{"flows", "list", "--kind", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
 		{name: "list bad duration", args: []string{"flows", "list", "--older-than", "soon"}, wantCode: 2, wantStderr: []string{"invalid value"}},
+		{name: "purge without a policy", args: []string{"flows", "purge", "--store", store}, wantCode: 2,
+			wantStderr: []string{"give --keep-data, --keep-history or both"}},
+		{name: "purge negative", args: []string{"flows", "purge", "--keep-data", "-1h"}, wantCode: 2,
+			wantStderr: []string{"--keep-data must not be negative"}},
+		{name: "serve negative retention", args: []string{"serve", "--keep-history", "-1s"}, wantCode: 2,
+			wantStderr: []string{"--keep-history must not be negative"}},
 		{name: "sandbox on every interface", args: []string{"sandbox", "--addr", "0.0.0.0:8547"}, wantCode: 2,
 			wantStderr: []string{"reachable from other hosts", "--allow-remote"}},
 		{name: "serve on a host name", args: []string{"serve", "--addr", "example.com:80"}, wantCode: 2, wantStderr: []string{"--allow-remote"}},

@@ -31,7 +31,9 @@ serve sets; a request without it is answered 401. A POST repeated with the
 same Idempotency-Key header replays the first answer; the keys are kept in
 the store, so replicas sharing --store share them. A sweeper expires the
 flows past their deadline, and deletes the expired keys, every --sweep
-interval. Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
+interval; with --keep-data or --keep-history it also applies that
+retention policy to the ended flows, as 'ratioflow flows purge' does
+(without, every ended flow is kept). Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
 this process: fine to try the API, useless for real users. Stops
 gracefully on Ctrl-C.`
 
@@ -42,7 +44,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storeFlag := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
 	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
 	sweep := fs.Duration("sweep", 30*time.Second, "how often to expire the flows past their deadline")
+	var keep store.Retention
+	retentionFlags(fs, &keep)
 	if err := noArgs(fs, args); err != nil {
+		return err
+	}
+	if err := checkRetention("serve", keep); err != nil {
 		return err
 	}
 	if err := checkLoopback("serve", *addr, *remote); err != nil {
@@ -89,16 +96,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
-	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, log) }()
+	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, keep, log) }()
 	err = serveUntilDone(ctx, ln, h, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
 }
 
-// sweepEvery expires due flows, and deletes the expired idempotency keys
-// of st, every interval until ctx is done.
-func sweepEvery(ctx context.Context, eng *flow.Engine, st store.Store, interval time.Duration, log *slog.Logger) {
+// sweepEvery runs sweepOnce every interval until ctx is done.
+func sweepEvery(ctx context.Context, eng *flow.Engine, st store.Store, interval time.Duration, keep store.Retention, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -107,27 +113,37 @@ func sweepEvery(ctx context.Context, eng *flow.Engine, st store.Store, interval 
 			return
 		case <-t.C:
 		}
-		// A retention policy of zeros keeps every flow: Purge only deletes
-		// the keys whose ttl passed.
-		if res, err := st.Purge(ctx, time.Now(), store.Retention{}); err != nil {
+		sweepOnce(ctx, eng, st, keep, log)
+	}
+}
+
+// sweepOnce expires the flows past their deadline, then applies the
+// retention policy keep to the ended flows of st and deletes its expired
+// idempotency keys (a policy of zeros keeps every flow: Purge then only
+// deletes the keys). It logs what it did, and its errors.
+func sweepOnce(ctx context.Context, eng *flow.Engine, st store.Store, keep store.Retention, log *slog.Logger) {
+	for {
+		n, err := eng.Sweep(ctx, 100)
+		if err != nil {
 			if ctx.Err() == nil {
-				log.Error("purge expired idempotency keys", "err", err)
-			}
-		} else if res.Keys > 0 {
-			log.Info("purged expired idempotency keys", "count", res.Keys)
-		}
-		for {
-			n, err := eng.Sweep(ctx, 100)
-			if err != nil {
 				log.Error("sweep", "err", err)
-				break
 			}
-			if n > 0 {
-				log.Info("swept expired flows", "count", n)
-			}
-			if n < 100 {
-				break
-			}
+			break
 		}
+		if n > 0 {
+			log.Info("swept expired flows", "count", n)
+		}
+		if n < 100 {
+			break
+		}
+	}
+	res, err := st.Purge(ctx, time.Now(), keep)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			log.Error("purge", "err", err)
+		}
+	case res != store.PurgeResult{}:
+		log.Info("purged", "scrubbed_flows", res.Scrubbed, "deleted_flows", res.Deleted, "expired_keys", res.Keys)
 	}
 }
