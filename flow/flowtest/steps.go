@@ -183,7 +183,29 @@ func (h *Harness) step(kind transitions.Kind, i int, s Step, prev *flow.View) *f
 	if diff := cmp.Diff(s.Want.expected(got), got); diff != "" {
 		h.tb.Errorf("%s: %s: view mismatch (-want +got):\n%s", name, describe(s), diff)
 	}
+	h.checkReload(name, s, v)
 	return v
+}
+
+// checkReload checks that the view a step answered is the one another
+// engine reads from the store right after, to the character a client
+// sees: nothing the step showed was lost or changed on the way to the
+// store (times, masks, the last outcome), whichever store the harness
+// runs on.
+func (h *Harness) checkReload(name string, s Step, v *flow.View) {
+	h.tb.Helper()
+	if h.reader == nil {
+		h.reader = h.NewEngine()
+	}
+	read, err := h.reader.Get(context.Background(), v.ID, h.Subject)
+	if err != nil {
+		h.tb.Errorf("%s: %s: another engine's Get of the flow: %v", name, describe(s), err)
+		return
+	}
+	asSent := cmp.Comparer(func(a, b time.Time) bool { return a.Format(time.RFC3339Nano) == b.Format(time.RFC3339Nano) })
+	if diff := cmp.Diff(v, read, asSent); diff != "" {
+		h.tb.Errorf("%s: %s: the view it answered differs from the stored flow's (-answered +read back):\n%s", name, describe(s), diff)
+	}
 }
 
 func describe(s Step) string {
