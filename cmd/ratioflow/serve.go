@@ -33,9 +33,9 @@ the store, so replicas sharing --store share them. A sweeper expires the
 flows past their deadline, and deletes the expired keys, every --sweep
 interval; with --keep-data or --keep-history it also applies that
 retention policy to the ended flows, as 'ratioflow flows purge' does
-(without, every ended flow is kept). Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
-this process: fine to try the API, useless for real users. Stops
-gracefully on Ctrl-C.`
+(without, every ended flow is kept). Without --ratio or RATIO_BASE_URL,
+Ratio is a sandbox started in this process: fine to try the API, useless
+for real users. Stops gracefully on Ctrl-C.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
