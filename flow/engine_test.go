@@ -479,12 +479,8 @@ func (p *peekStart) StartWallet(ctx context.Context, jwt ratio.Secret, req ratio
 // engine's clock. A frontend comparing expiresAt across answers sees no
 // change where the flow did not change.
 func TestEngine_ViewTimesDoNotChangeOnReload(t *testing.T) {
-	for _, zone := range []string{"UTC", "Europe/Paris", "America/New_York"} {
-		t.Run(zone, func(t *testing.T) {
-			loc, err := time.LoadLocation(zone)
-			if err != nil {
-				t.Skipf("no zone data for %s: %v", zone, err)
-			}
+	for _, loc := range []*time.Location{time.UTC, time.FixedZone("CET", 3600), time.FixedZone("EST", -5*3600)} {
+		t.Run(loc.String(), func(t *testing.T) {
 			h := flowtest.New(t)
 			clock := func() time.Time { return h.Clock.Now().In(loc).Add(123456789 * time.Nanosecond) }
 			a, err := flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: clock})
