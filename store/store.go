@@ -196,6 +196,9 @@ type Query struct {
 	Kind    string
 	State   states.State
 	Subject string
+	// Running keeps only the records whose flow has not ended (EndedAt
+	// zero): the flows a user may still step, or a sweeper may expire.
+	Running bool
 	// CreatedBefore and CreatedAfter bound the records' creation time
 	// (exclusive), to filter by age.
 	CreatedBefore, CreatedAfter time.Time

@@ -144,11 +144,12 @@ func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flo
 }
 
 func flowsList(ctx context.Context, e *env, args []string) error {
-	c := newFlowsCmd(e, "list", "[--kind K] [--state S] [--subject S] [--older-than D] [--newer-than D] [--limit N] [--json]",
+	c := newFlowsCmd(e, "list", "[--kind K] [--state S] [--subject S] [--running] [--older-than D] [--newer-than D] [--limit N] [--json]",
 		"List the stored flows, oldest first; --limit keeps the most recently created.")
 	kind := c.fs.String("kind", "", "only flows of this kind: "+kindList())
 	state := c.fs.String("state", "", "only flows in this state")
 	subject := c.fs.String("subject", "", "only flows of this subject")
+	running := c.fs.Bool("running", false, "only flows that have not ended")
 	older := c.fs.Duration("older-than", 0, "only flows created more than this long ago (e.g. 1h)")
 	newer := c.fs.Duration("newer-than", 0, "only flows created less than this long ago (e.g. 10m)")
 	limit := c.fs.Int("limit", 50, "show at most this many, the most recent (0: all)")
@@ -164,7 +165,8 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 	if *state != "" && !knownState(states.State(*state)) {
 		return usageErrorf(c.name, "--state %q: no such state (states: %s)", *state, stateList())
 	}
-	q := store.Query{Kind: *kind, State: states.State(*state), Subject: *subject, Limit: store.MaxPageSize}
+	q := store.Query{Kind: *kind, State: states.State(*state), Subject: *subject, Running: *running,
+		Limit: store.MaxPageSize}
 	now := time.Now()
 	if *older > 0 {
 		q.CreatedBefore = now.Add(-*older)
@@ -224,7 +226,7 @@ func printRecords(w io.Writer, recs []*store.Record, now time.Time) {
 			state += " (" + r.Pending.Call + " pending)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s ago\n", r.ID, r.Kind, state, r.Subject,
-			r.CreatedAt.Local().Format(time.DateTime), ago(now.Sub(r.UpdatedAt)))
+			r.CreatedAt.Local().Format(time.DateTime+" MST"), ago(now.Sub(r.UpdatedAt)))
 	}
 	tw.Flush()
 }

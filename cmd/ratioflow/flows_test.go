@@ -81,6 +81,7 @@ func TestFlows(t *testing.T) {
 		{name: "list by state", args: []string{"flows", "list", "--store", st, "--state", "Linked"}, want: []string{f.linked, "1 flow"}, notWant: []string{f.waiting}},
 		{name: "list by kind", args: []string{"flows", "list", "--store", st, "--kind", "signup"}, want: []string{"0 flows"}},
 		{name: "list by subject", args: []string{"flows", "list", "--store", st, "--subject", "tester"}, want: []string{f.waiting, f.stale, "2 flows"}},
+		{name: "list the running", args: []string{"flows", "list", "--store", st, "--running"}, want: []string{f.waiting, f.stale, "2 flows"}, notWant: []string{f.linked}},
 		{name: "list the old", args: []string{"flows", "list", "--store", st, "--older-than", "30m"}, want: []string{f.stale, "1 flow"}},
 		{name: "list the new", args: []string{"flows", "list", "--store", st, "--newer-than", "30m"}, want: []string{f.linked, f.waiting, "2 flows"}},
 		{name: "list the latest", args: []string{"flows", "list", "--store", st, "--limit", "1"}, want: []string{"3 flows, the 1 most recent shown"}},

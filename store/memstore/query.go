@@ -30,6 +30,7 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 		case q.Kind != "" && r.Kind != q.Kind,
 			q.State != "" && r.State != q.State,
 			q.Subject != "" && r.Subject != q.Subject,
+			q.Running && r.Terminal(),
 			!before.IsZero() && !r.CreatedAt.Before(before),
 			!since.IsZero() && !r.CreatedAt.After(since),
 			hasAfter && compareAt(r, after.CreatedAt, after.ID) <= 0:

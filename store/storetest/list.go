@@ -26,6 +26,7 @@ func testListFilters(t *testing.T, s store.Store) {
 	b := mk("b", "link", states.SmsSent, "bob", 2)
 	c := mk("c", "signin", states.ChallengeIssued, "alice", 3)
 	d := mk("d", "signup", states.Linked, "carol", 4)
+	d.EndedAt = d.UpdatedAt
 	for _, r := range []*store.Record{d, b, c, a} {
 		mustCreate(t, s, r, entry(1))
 	}
@@ -45,6 +46,8 @@ func testListFilters(t *testing.T, s store.Store) {
 		{"created after (exclusive)", store.Query{CreatedAfter: at(b)}, []*store.Record{c, d}},
 		{"created before (exclusive)", store.Query{CreatedBefore: at(c)}, []*store.Record{a, b}},
 		{"created between", store.Query{CreatedAfter: at(a), CreatedBefore: at(d)}, []*store.Record{b, c}},
+		{"running", store.Query{Running: true}, []*store.Record{a, b, c}},
+		{"running and subject", store.Query{Running: true, Subject: "carol"}, nil},
 		{"no match", store.Query{Kind: "nothing"}, nil},
 	}
 	for _, tt := range tests {

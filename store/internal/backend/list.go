@@ -35,6 +35,9 @@ func ListSQL(q store.Query, after Cursor, hasAfter bool, timeArg func(time.Time)
 	if q.Subject != "" {
 		add("subject = $%d", q.Subject)
 	}
+	if q.Running {
+		add("ended_at IS NULL")
+	}
 	if !q.CreatedBefore.IsZero() {
 		add("created_at < $%d", timeArg(Micro(q.CreatedBefore)))
 	}
