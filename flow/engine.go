@@ -272,17 +272,25 @@ func (e *Engine) load(ctx context.Context, id, subject string) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load flow %s: %w", id, err)
 	}
+	return e.open(rec)
+}
+
+// open readies a stored flow for a step or a view: its compiled table, a
+// record migrated to that table's version, and its data, from the cache
+// when this engine wrote the version read.
+func (e *Engine) open(rec *store.Record) (*run, error) {
 	c, ok := e.flows[transitions.Kind(rec.Kind)]
 	if !ok {
-		return nil, fmt.Errorf("flow %s: %w %q", id, ErrUnknownKind, rec.Kind)
+		return nil, fmt.Errorf("flow %s: %w %q", rec.ID, ErrUnknownKind, rec.Kind)
 	}
 	if err := c.migrate(rec); err != nil {
-		return nil, fmt.Errorf("flow %s: %w", id, err)
+		return nil, fmt.Errorf("flow %s: %w", rec.ID, err)
 	}
 	d := e.cache.get(rec.ID, rec.Version)
 	if d == nil {
+		var err error
 		if d, err = e.openData(rec); err != nil {
-			return nil, fmt.Errorf("flow %s: %w", id, err)
+			return nil, fmt.Errorf("flow %s: %w", rec.ID, err)
 		}
 	}
 	return &run{e: e, c: c, rec: rec, d: d}, nil

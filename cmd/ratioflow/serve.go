@@ -21,6 +21,7 @@ const serveAbout = `
 Serve the engine over HTTP for a wallet app's frontend (package flow/flowhttp):
 
   POST   /v1/flows                      {"kind":"link","walletAddress":"0x..."}
+  GET    /v1/flows?running=true         the caller's flows
   GET    /v1/flows/{id}
   POST   /v1/flows/{id}/events/{event}  the event's fields, {} for none
   DELETE /v1/flows/{id}

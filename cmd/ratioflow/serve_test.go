@@ -181,9 +181,18 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 	if _, _, raw := app.do(http.MethodGet, "/v1/flows/"+v.ID, nil); strings.Contains(strings.ToLower(raw), "jwt") {
 		t.Errorf("a view holds a JWT: %s", raw)
 	}
+	if status, _, raw := app.do(http.MethodGet, "/v1/flows", nil); status != http.StatusOK || !strings.Contains(raw, `"id":"`+v.ID+`"`) {
+		t.Errorf("GET /v1/flows: %d, want the caller's flow\n%s", status, raw)
+	}
+	if status, _, raw := app.do(http.MethodGet, "/v1/flows?running=true", nil); status != http.StatusOK || raw != `{"flows":[]}`+"\n" {
+		t.Errorf("GET /v1/flows?running=true after the flow linked: %d %s, want no flow", status, raw)
+	}
 	other := &frontend{t: t, base: base, subject: "someone-else"}
 	if status, _, _ := other.do(http.MethodGet, "/v1/flows/"+v.ID, nil); status != http.StatusNotFound {
 		t.Errorf("another subject reads the flow: %d, want 404", status)
+	}
+	if status, _, raw := other.do(http.MethodGet, "/v1/flows", nil); status != http.StatusOK || strings.Contains(raw, v.ID) {
+		t.Errorf("another subject lists the flow: %d %s", status, raw)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("serve stopped with %v, want nil", err)

@@ -2,19 +2,22 @@
 // a JSON API, as an http.Handler a service mounts where it likes.
 //
 //	POST   /v1/flows                      {"kind":"link","walletAddress":"0x..."}  201 view
+//	GET    /v1/flows?running=true         the caller's flows, oldest first         200 page of views
 //	GET    /v1/flows/{id}                                                          200 view
 //	POST   /v1/flows/{id}/events/{event}  the event's fields, {} for none          200 view
 //	DELETE /v1/flows/{id}                 cancel                                   200 view
 //
-// Every answer is the flow's view (flow.View): id, kind, state, version,
-// expiresAt, next (the events the user may send and their fields), the
-// challenge to sign, masks. Never a JWT or any other secret. Errors are RFC
-// 9457 problem+json documents with a stable "code" and, when there is one,
-// the flow's view. The caller's identity comes from a pluggable SubjectFunc;
-// a flow started by one subject is not found for every other. A POST
-// repeated with the same Idempotency-Key header returns the first answer
-// without doing the step again: per process by default, across replicas
-// with NewStoreIdempotency on their shared flow store.
+// Every answer about a flow is its view (flow.View): id, kind, state,
+// version, expiresAt, next (the events the user may send and their fields),
+// the challenge to sign, masks. Never a JWT or any other secret. Errors are
+// RFC 9457 problem+json documents with a stable "code" and, when there is
+// one, the flow's view. GET /v1/flows answers a page of the caller's flows
+// (flow.Page), so that a frontend that lost its flow's id finds it again. The
+// caller's identity comes from a pluggable SubjectFunc; a flow started by one
+// subject is not found for every other. A POST repeated with the same
+// Idempotency-Key header returns the first answer without doing the step
+// again: per process by default, across replicas with NewStoreIdempotency on
+// their shared flow store.
 package flowhttp
 
 import (
@@ -23,7 +26,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ratioflow/ratioflow/flow"
@@ -70,6 +77,7 @@ const maxBody = 64 << 10
 func New(e *flow.Engine, subject SubjectFunc) *Handler {
 	h := &Handler{engine: e, subject: subject, Idempotency: NewMemoryIdempotency(0, 0), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST /v1/flows", h.idempotent(h.create))
+	h.mux.HandleFunc("GET /v1/flows", h.list)
 	h.mux.HandleFunc("GET /v1/flows/{id}", h.get)
 	h.mux.HandleFunc("POST /v1/flows/{id}/events/{event}", h.idempotent(h.step))
 	h.mux.HandleFunc("DELETE /v1/flows/{id}", h.cancel)
@@ -131,6 +139,61 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 	v, err := h.engine.Get(r.Context(), r.PathValue("id"), h.who(r))
 	h.answer(w, r, v, err)
+}
+
+// list answers the caller's flows, oldest first, a page at a time.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	q, p := listQuery(r.URL.Query())
+	if p != nil {
+		h.problem(w, r, p)
+		return
+	}
+	page, err := h.engine.List(r.Context(), h.who(r), q)
+	if err != nil {
+		h.fail(w, r, err, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// listParams are the query parameters of GET /v1/flows.
+const listParams = "kind, running, limit, pageToken"
+
+// listQuery reads the query parameters of GET /v1/flows strictly: an
+// unknown, repeated or malformed parameter is refused, naming it.
+func listQuery(params url.Values) (flow.ListQuery, *problem) {
+	var q flow.ListQuery
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		vals := params[name]
+		if len(vals) != 1 {
+			return q, invalid(name, "given more than once")
+		}
+		v := vals[0]
+		switch name {
+		case "kind":
+			if _, ok := transitions.Lookup(transitions.Kind(v)); !ok {
+				return q, invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", v, kindList()))
+			}
+			q.Kind = transitions.Kind(v)
+		case "running":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return q, invalid("running", fmt.Sprintf("%q is not true or false", v))
+			}
+			q.Running = b
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > flow.MaxListLimit {
+				return q, invalid("limit", fmt.Sprintf("%q is not a whole number from 1 to %d", v, flow.MaxListLimit))
+			}
+			q.Limit = n
+		case "pageToken":
+			q.PageToken = v
+		default:
+			return q, invalid(name, "not a parameter of GET /v1/flows (they are "+listParams+")")
+		}
+	}
+	return q, nil
 }
 
 func (h *Handler) step(w http.ResponseWriter, r *http.Request) {

@@ -299,3 +299,98 @@ func TestAPI_ConcurrentRequestsOneStep(t *testing.T) {
 		t.Errorf("%d requests applied the step, want 1 (statuses %v)", ok, statuses)
 	}
 }
+
+// TestAPI_List: GET /v1/flows answers the caller's own flows, a page at a
+// time, so that a frontend reopened after the app closed finds the flow
+// its user left half way; its parameters are checked strictly.
+func TestAPI_List(t *testing.T) {
+	a := newAPI(t)
+	start := func(subject string) flow.View {
+		t.Helper()
+		a.h.Clock.Advance(time.Second)
+		a.subject = subject
+		ans := a.do("POST", "/v1/flows", fmt.Sprintf(`{"kind":"link","walletAddress":%q}`, flowtest.NewWallet(t).Address))
+		a.want(ans, http.StatusCreated, "")
+		return ans.view
+	}
+	first, second := start("user-1"), start("user-1")
+	start("user-2")
+	a.subject = "user-1"
+	a.want(a.do("DELETE", "/v1/flows/"+first.ID, ""), http.StatusOK, "")
+
+	list := func(query string) (flow.Page, answer) {
+		t.Helper()
+		ans := a.do("GET", "/v1/flows"+query, "")
+		var p flow.Page
+		if ans.status == http.StatusOK {
+			if err := json.Unmarshal([]byte(ans.raw), &p); err != nil {
+				t.Fatalf("GET /v1/flows%s: %v: %s", query, err, ans.raw)
+			}
+		}
+		return p, ans
+	}
+	ids := func(p flow.Page) []string {
+		var got []string
+		for _, v := range p.Flows {
+			got = append(got, v.ID+" "+string(v.State))
+		}
+		return got
+	}
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{first.ID + " Canceled", second.ID + " ChallengeIssued"}},
+		{"?running=true", []string{second.ID + " ChallengeIssued"}},
+		{"?kind=link&running=false", []string{first.ID + " Canceled", second.ID + " ChallengeIssued"}},
+		{"?kind=signin", nil},
+	} {
+		p, ans := list(tt.query)
+		a.want(ans, http.StatusOK, "")
+		if got := ids(p); fmt.Sprint(got) != fmt.Sprint(tt.want) || p.NextPageToken != "" {
+			t.Errorf("GET /v1/flows%s = %v (next %q), want %v", tt.query, got, p.NextPageToken, tt.want)
+		}
+		if tt.query == "" && (!strings.Contains(ans.raw, `"flows":[`) || strings.Contains(ans.raw, "eyJ")) {
+			t.Errorf("GET /v1/flows answered %s", ans.raw)
+		}
+	}
+	if p, ans := list(""); ans.status == http.StatusOK && len(p.Flows) == 2 && p.Flows[1].Challenge != second.Challenge {
+		t.Errorf("the listed view has challenge %q, want the flow's %q", p.Flows[1].Challenge, second.Challenge)
+	}
+
+	page1, ans := list("?limit=1")
+	a.want(ans, http.StatusOK, "")
+	if len(page1.Flows) != 1 || page1.NextPageToken == "" {
+		t.Fatalf("a page of 1: %s", ans.raw)
+	}
+	page2, ans := list("?limit=1&pageToken=" + page1.NextPageToken)
+	a.want(ans, http.StatusOK, "")
+	if got := ids(page2); len(got) != 1 || got[0] != second.ID+" ChallengeIssued" {
+		t.Errorf("the second page of 1 = %v, want %s", got, second.ID)
+	}
+
+	a.subject = "user-3"
+	if p, ans := list(""); ans.status != http.StatusOK || len(p.Flows) != 0 || !strings.Contains(ans.raw, `"flows":[]`) {
+		t.Errorf("a caller with no flow: %s, want an empty list", ans.raw)
+	}
+	a.subject = ""
+	a.want(a.do("GET", "/v1/flows", ""), http.StatusUnauthorized, "unauthenticated")
+
+	a.subject = "user-1"
+	for _, tt := range []struct{ query, field string }{
+		{"?kind=nope", "kind"},
+		{"?running=maybe", "running"},
+		{"?limit=0", "limit"},
+		{"?limit=101", "limit"},
+		{"?limit=ten", "limit"},
+		{"?pageToken=garbage", "pageToken"},
+		{"?running=true&running=false", "running"},
+		{"?subject=user-2", "subject"},
+	} {
+		_, ans := list(tt.query)
+		a.want(ans, http.StatusUnprocessableEntity, "invalid_input")
+		if ans.prob["field"] != tt.field {
+			t.Errorf("GET /v1/flows%s names field %v, want %s: %s", tt.query, ans.prob["field"], tt.field, ans.raw)
+		}
+	}
+}
