@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
@@ -36,7 +39,11 @@ interval; with --keep-data or --keep-history it also applies that
 retention policy to the ended flows, as 'ratioflow flows purge' does
 (without, every ended flow is kept). Without --ratio or RATIO_BASE_URL,
 Ratio is a sandbox started in this process: fine to try the API, useless
-for real users. Stops gracefully on Ctrl-C.`
+for real users. Stops gracefully on Ctrl-C.
+
+For load balancers and orchestrators, without the header: GET /healthz
+answers 200 while serve runs; GET /readyz answers 200 when the store
+answers a read within 2s, else 503.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
@@ -98,10 +105,57 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, keep, log) }()
-	err = serveUntilDone(ctx, ln, h, e.stderr)
+	err = serveUntilDone(ctx, ln, withProbes(h, st, log), e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
+}
+
+// readyTimeout bounds the store read of a readiness probe.
+const readyTimeout = 2 * time.Second
+
+// readyProbeID is the flow ID a readiness probe reads: not one the engine
+// makes (those are hex), so the read finds nothing, which is a success.
+const readyProbeID = "readiness-probe"
+
+// withProbes serves, beside api and without a subject, the probes of a
+// load balancer or an orchestrator: GET /healthz answers 200 while the
+// process serves; GET /readyz answers 200 when the store answers a read
+// within readyTimeout, else 503, so that a replica cut off from the store
+// is taken out of rotation. Ratio is not probed: a replica can do nothing
+// about Ratio being down, and every replica would fail together.
+func withProbes(api http.Handler, st store.Store, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeProbe(w, http.StatusOK, "")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if _, err := st.Get(ctx, readyProbeID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.Warn("not ready: the store does not answer", "err", err)
+			writeProbe(w, http.StatusServiceUnavailable, "the flow store does not answer")
+			return
+		}
+		writeProbe(w, http.StatusOK, "")
+	})
+	mux.Handle("/", api)
+	return mux
+}
+
+// writeProbe answers a probe: {"status":"ok"}, or "unavailable" and why.
+func writeProbe(w http.ResponseWriter, status int, detail string) {
+	body := struct {
+		Status string `json:"status"`
+		Detail string `json:"detail,omitempty"`
+	}{"ok", detail}
+	if status != http.StatusOK {
+		body.Status = "unavailable"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // sweepEvery runs sweepOnce every interval until ctx is done.

@@ -155,6 +155,12 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 		t.Errorf("a request without %s: %d, want 401\n%s", subjectHeader, status, raw)
 	}
 
+	for _, probe := range []string{"/healthz", "/readyz"} {
+		if status, _, raw := anon.do(http.MethodGet, probe, nil); status != http.StatusOK {
+			t.Errorf("GET %s without a subject: %d, want 200\n%s", probe, status, raw)
+		}
+	}
+
 	app := &frontend{t: t, base: base, subject: "user-42"}
 	key, err := crypto.GenerateKey()
 	if err != nil {
