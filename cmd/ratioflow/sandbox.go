@@ -73,11 +73,21 @@ func checkLoopback(cmd, addr string, allowRemote bool) error {
 	return usageErrorf(cmd, "--addr %q is reachable from other hosts: use 127.0.0.1, or add --allow-remote", addr)
 }
 
+// newServer returns the HTTP server of serve and sandbox. A request has
+// 10s to send its headers and 30s to arrive whole, so a client that sends
+// slowly cannot hold a connection and its goroutine for ever; a keep-alive
+// connection idle for 2 minutes is closed. There is no write timeout: an
+// answer waits for its Ratio call (or the sandbox's --latency), which the
+// engine's own deadline bounds.
+func newServer(h http.Handler, stderr io.Writer) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(slog.NewTextHandler(stderr, nil), slog.LevelError)}
+}
+
 // serveUntilDone serves h on ln until ctx is done, then shuts down
 // gracefully, letting calls in flight finish.
 func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, stderr io.Writer) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(slog.NewTextHandler(stderr, nil), slog.LevelError)}
+	srv := newServer(h, stderr)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -222,9 +222,16 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, v *flow.View, e
 // refused naming the field. An empty body is an empty object.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		h.problem(w, r, &problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
 			Detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)})
+		return false
+	}
+	if err != nil {
+		// The client stopped sending (it went away, or the server's read
+		// timeout passed): nothing was done.
+		h.problem(w, r, &problem{Status: http.StatusBadRequest, Code: "body_unreadable",
+			Detail: "the body could not be read whole"})
 		return false
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
@@ -166,6 +167,8 @@ func TestAPI_Errors(t *testing.T) {
 		{"signed by another key", "POST", flowPath + "/events/sign", fmt.Sprintf(`{"signature":%q}`, other.Sign(t, v.Challenge)),
 			"", 422, "invalid_input", "signature"},
 		{"no route", "GET", "/v2/flows", "", "", 404, "no_route", ""},
+		{"body too large", "POST", "/v1/flows", `{"kind":"link","walletAddress":"` + strings.Repeat(" ", 64<<10) + `"}`,
+			"", 413, "body_too_large", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,6 +185,25 @@ func TestAPI_Errors(t *testing.T) {
 				t.Errorf("not an RFC 9457 document: %s", ans.raw)
 			}
 		})
+	}
+}
+
+// TestAPI_BodyUnreadable: a body that stops half way (the client went
+// away, or the server's read timeout passed) is a 400 that does nothing,
+// not a body too large.
+func TestAPI_BodyUnreadable(t *testing.T) {
+	h := flowtest.New(t)
+	api := flowhttp.New(h.Engine, flowhttp.HeaderSubject(subjectHeader))
+	body := io.MultiReader(strings.NewReader(`{"kind":"link","walletAddress":"0x5aAeb6053F`), iotest.ErrReader(io.ErrUnexpectedEOF))
+	req := httptest.NewRequest("POST", "/v1/flows", body)
+	req.Header.Set(subjectHeader, "user-1")
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"code":"body_unreadable"`) {
+		t.Errorf("a body cut short: %d %s, want 400 body_unreadable", rec.Code, rec.Body)
+	}
+	if p, err := h.Engine.List(t.Context(), "user-1", flow.ListQuery{}); err != nil || len(p.Flows) != 0 {
+		t.Errorf("a body cut short started %v (%v), want no flow", p, err)
 	}
 }
 
