@@ -64,3 +64,38 @@ func Example() {
 	// submit_email -> EmailSent
 	// submit_otp -> Linked
 }
+
+// A frontend reopened after the app closed has lost the id of the flow its
+// user left half way: List finds the user's running flows, each with the
+// view that says what to do next.
+func ExampleEngine_List() {
+	srv := httptest.NewServer(ratiotest.NewHandler(ratiotest.Config{}))
+	defer srv.Close()
+	client := ratio.NewClient(srv.URL, "my-client-id", "my-client-secret")
+	engine, err := flow.New(memstore.New(), client, []byte("an AES-256 key of 32 bytes......"), flow.Options{})
+	if err != nil {
+		panic(err)
+	}
+	ctx, user := context.Background(), "user-42"
+	start := func() *flow.View {
+		key, _ := crypto.GenerateKey()
+		v, err := engine.Start(ctx, transitions.KindLink, user, flow.Input{WalletAddress: crypto.PubkeyToAddress(key.PublicKey).Hex()})
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	abandoned := start()
+	_, _ = engine.Cancel(ctx, abandoned.ID, user)
+	start() // the one the user left half way
+
+	page, err := engine.List(ctx, user, flow.ListQuery{Kind: transitions.KindLink, Running: true})
+	if err != nil {
+		panic(err)
+	}
+	for _, v := range page.Flows {
+		fmt.Println(v.Kind, v.State, "->", v.Next[1].Event, v.Next[1].Fields)
+	}
+	// Output:
+	// link ChallengeIssued -> sign [signature]
+}
