@@ -26,6 +26,7 @@ type Engine struct {
 	policy Policy
 	now    func() time.Time
 	log    *slog.Logger
+	onStep func(transitions.Kind, store.HistoryEntry)
 }
 
 // Options are the engine's optional settings. The zero value is usable.
@@ -40,6 +41,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one record per step (never a secret); nil means none.
 	Logger *slog.Logger
+	// OnStep, if set, is called after each write of a step with the flow's
+	// kind and the audit entry written (never a secret; Seq unset), for
+	// metrics. It runs on the step's goroutine, so it must be quick, and
+	// it must be safe for concurrent use.
+	OnStep func(kind transitions.Kind, entry store.HistoryEntry)
 }
 
 // New returns an engine that persists flows in st and calls Ratio through
@@ -55,7 +61,7 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 		return nil, err
 	}
 	e := &Engine{store: st, ratio: api, sealer: s, cache: newDataCache(), flows: map[transitions.Kind]*compiled{},
-		policy: opts.Policy.withDefaults(), now: storeClock(opts.Now), log: opts.Logger}
+		policy: opts.Policy.withDefaults(), now: storeClock(opts.Now), log: opts.Logger, onStep: opts.OnStep}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +76,13 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 		e.flows[f.Kind] = compile(f)
 	}
 	return e, nil
+}
+
+// stepped tells Options.OnStep about a step's write.
+func (e *Engine) stepped(kind string, entry store.HistoryEntry) {
+	if e.onStep != nil {
+		e.onStep(transitions.Kind(kind), entry)
+	}
 }
 
 // Policy returns the engine's effective policy.

@@ -68,6 +68,7 @@ func (r *run) settle(ctx context.Context) error {
 	}
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
+	r.e.stepped(r.rec.Kind, entry)
 	return nil
 }
 

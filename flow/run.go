@@ -313,6 +313,7 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 	}
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
+	r.e.stepped(r.rec.Kind, entry)
 	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
 		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),
 		slog.String("from", string(from)), slog.String("to", string(to)), slog.String("outcome", string(res.outcome)),

@@ -184,7 +184,8 @@ type HistoryEntry struct {
 	Outcome string `json:"outcome"`
 	// Call is the Ratio operation made, if any.
 	Call string `json:"call,omitempty"`
-	// Status and Code are Ratio's HTTP status and error code, if a call was made.
+	// Status and Code are Ratio's HTTP status and error code, when the call
+	// made was answered with an error; a success records neither.
 	Status int    `json:"status,omitempty"`
 	Code   string `json:"code,omitempty"`
 	// Duration is how long the Ratio call took.

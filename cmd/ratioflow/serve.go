@@ -41,9 +41,10 @@ retention policy to the ended flows, as 'ratioflow flows purge' does
 Ratio is a sandbox started in this process: fine to try the API, useless
 for real users. Stops gracefully on Ctrl-C.
 
-For load balancers and orchestrators, without the header: GET /healthz
-answers 200 while serve runs; GET /readyz answers 200 when the store
-answers a read within 2s, else 503.`
+For operators, without the header: GET /healthz answers 200 while serve
+runs; GET /readyz answers 200 when the store answers a read within 2s,
+else 503; GET /metrics counts steps, ended flows and Ratio calls (with
+their durations) in Prometheus's text format.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
@@ -82,7 +83,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer target.Close()
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	eng, err := flow.New(st, target.client(), key.key, flow.Options{Logger: log})
+	stats := newMetrics()
+	eng, err := flow.New(st, target.client(), key.key, flow.Options{Logger: log, OnStep: stats.step})
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, keep, log) }()
-	err = serveUntilDone(ctx, ln, withProbes(h, st, log), e.stderr)
+	err = serveUntilDone(ctx, ln, withOps(h, st, stats, log), e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
@@ -118,14 +120,17 @@ const readyTimeout = 2 * time.Second
 // makes (those are hex), so the read finds nothing, which is a success.
 const readyProbeID = "readiness-probe"
 
-// withProbes serves, beside api and without a subject, the probes of a
-// load balancer or an orchestrator: GET /healthz answers 200 while the
-// process serves; GET /readyz answers 200 when the store answers a read
-// within readyTimeout, else 503, so that a replica cut off from the store
-// is taken out of rotation. Ratio is not probed: a replica can do nothing
-// about Ratio being down, and every replica would fail together.
-func withProbes(api http.Handler, st store.Store, log *slog.Logger) http.Handler {
+// withOps serves, beside api and without a subject, what operators
+// need: the probes of a load balancer or an orchestrator, and metrics.
+// GET /healthz answers 200 while the process serves; GET /readyz answers
+// 200 when the store answers a read within readyTimeout, else 503, so
+// that a replica cut off from the store is taken out of rotation. Ratio is
+// not probed: a replica can do nothing about Ratio being down, and every
+// replica would fail together. GET /metrics answers this process's
+// counts in Prometheus's text format.
+func withOps(api http.Handler, st store.Store, stats *metrics, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", stats)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeProbe(w, http.StatusOK, "")
 	})

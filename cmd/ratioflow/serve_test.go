@@ -193,6 +193,21 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 	if status, _, raw := app.do(http.MethodGet, "/v1/flows?running=true", nil); status != http.StatusOK || raw != `{"flows":[]}`+"\n" {
 		t.Errorf("GET /v1/flows?running=true after the flow linked: %d %s, want no flow", status, raw)
 	}
+	status, _, metrics := anon.do(http.MethodGet, "/metrics", nil)
+	for _, want := range []string{
+		`ratioflow_flows_ended_total{kind="link",state="Linked"} 1`,
+		`ratioflow_steps_total{kind="link",event="submit_phone",outcome="conflict"} 1`,
+		`ratioflow_ratio_calls_total{call="cryptoWallet:addToUser",status="2xx"} 1`,
+		`ratioflow_ratio_calls_total{call="otp/sms:send",status="409"} 1`,
+		`ratioflow_ratio_call_duration_seconds_count{call="otp/sms:send"} 2`,
+	} {
+		if status != http.StatusOK || !strings.Contains(metrics, want) {
+			t.Errorf("GET /metrics: %d, want a line with %s\n%s", status, want, metrics)
+		}
+	}
+	if strings.Contains(metrics, v.ID) || strings.Contains(metrics, "user-42") || strings.Contains(metrics, wallet) {
+		t.Errorf("GET /metrics names a flow, a subject or a wallet:\n%s", metrics)
+	}
 	other := &frontend{t: t, base: base, subject: "someone-else"}
 	if status, _, _ := other.do(http.MethodGet, "/v1/flows/"+v.ID, nil); status != http.StatusNotFound {
 		t.Errorf("another subject reads the flow: %d, want 404", status)
