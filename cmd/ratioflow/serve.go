@@ -29,17 +29,18 @@ Serve the engine over HTTP for a wallet app's frontend (package flow/flowhttp):
   POST   /v1/flows/{id}/events/{event}  the event's fields, {} for none
   DELETE /v1/flows/{id}
 
-Every answer is the flow's view, never a secret. The caller's identity is
-the X-Ratioflow-Subject header, which an authenticating proxy in front of
-serve sets; a request without it is answered 401. A POST repeated with the
-same Idempotency-Key header replays the first answer; the keys are kept in
-the store, so replicas sharing --store share them. A sweeper expires the
-flows past their deadline, and deletes the expired keys, every --sweep
-interval; with --keep-data or --keep-history it also applies that
-retention policy to the ended flows, as 'ratioflow flows purge' does
-(without, every ended flow is kept). Without --ratio or RATIO_BASE_URL,
-Ratio is a sandbox started in this process: fine to try the API, useless
-for real users. Stops gracefully on Ctrl-C.
+Every answer about a flow is its view, never a secret (a list answers a
+page of them). The caller's identity is the X-Ratioflow-Subject header,
+which an authenticating proxy in front of serve sets; a request without it
+is answered 401. A POST repeated with the same Idempotency-Key header
+replays the first answer; the keys are kept in the store, so replicas
+sharing --store share them. A sweeper expires the flows past their
+deadline, and deletes the expired keys, every --sweep interval; with
+--keep-data or --keep-history it also applies that retention policy to the
+ended flows, as 'ratioflow flows purge' does (without, every ended flow is
+kept). Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
+this process: fine to try the API, useless for real users. Stops
+gracefully on Ctrl-C.
 
 For operators, without the header: GET /healthz answers 200 while serve
 runs; GET /readyz answers 200 when the store answers a read within 2s,
