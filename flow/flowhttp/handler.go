@@ -120,7 +120,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := transitions.Lookup(req.Kind); !ok {
-		h.problem(w, r, invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", req.Kind, kindList())))
+		h.problem(w, r, unknownKind(req.Kind))
 		return
 	}
 	v, err := h.engine.Start(r.Context(), req.Kind, h.who(r), req.Input)
@@ -172,7 +172,7 @@ func listQuery(params url.Values) (flow.ListQuery, *problem) {
 		switch name {
 		case "kind":
 			if _, ok := transitions.Lookup(transitions.Kind(v)); !ok {
-				return q, invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", v, kindList()))
+				return q, unknownKind(transitions.Kind(v))
 			}
 			q.Kind = transitions.Kind(v)
 		case "running":
@@ -248,6 +248,11 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 		return false
 	}
 	return true
+}
+
+// unknownKind refuses a kind that no flow has, listing the kinds there are.
+func unknownKind(k transitions.Kind) *problem {
+	return invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", k, kindList()))
 }
 
 func kindList() string {
