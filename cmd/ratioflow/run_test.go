@@ -76,6 +76,8 @@ func TestRun(t *testing.T) {
 		{name: "sandbox on every interface", args: []string{"sandbox", "--addr", "0.0.0.0:8547"}, wantCode: 2,
 			wantStderr: []string{"reachable from other hosts", "--allow-remote"}},
 		{name: "serve on a host name", args: []string{"serve", "--addr", "example.com:80"}, wantCode: 2, wantStderr: []string{"--allow-remote"}},
+		{name: "serve without a pending timeout", args: []string{"serve", "--pending-timeout", "0s"}, wantCode: 2,
+			wantStderr: []string{"--pending-timeout must be positive"}},
 		{name: "serve bad address", args: []string{"serve", "--addr", "nonsense"}, wantCode: 2, wantStderr: []string{`--addr "nonsense"`}},
 
 		// Failures: exit 1, one line.

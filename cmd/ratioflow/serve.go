@@ -12,6 +12,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
+	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/store"
 )
@@ -54,6 +55,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storeFlag := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
 	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
 	sweep := fs.Duration("sweep", 30*time.Second, "how often to expire the flows past their deadline")
+	pending := fs.Duration("pending-timeout", flow.DefaultPolicy().PendingTimeout,
+		"how long a Ratio call may stay pending before its flow is taken over from a process taken for dead")
 	var keep store.Retention
 	retentionFlags(fs, &keep)
 	if err := noArgs(fs, args); err != nil {
@@ -67,6 +70,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *sweep <= 0 {
 		return usageErrorf("serve", "--sweep must be positive")
+	}
+	if *pending <= 0 {
+		return usageErrorf("serve", "--pending-timeout must be positive")
 	}
 	storeURL := storeOrDefault(e, *storeFlag)
 	st, err := openStore(ctx, storeURL)
@@ -84,15 +90,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer target.Close()
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	stats := newMetrics()
-	eng, err := flow.New(st, target.client(), key.key, flow.Options{Logger: log, OnStep: stats.step})
+	handler, eng, err := serveHandler(st, target.client(), key.key, flow.Options{Policy: flow.Policy{PendingTimeout: *pending}}, log)
 	if err != nil {
 		return err
-	}
-	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
-	h.Logger = log
-	if keys, ok := st.(store.KeyStore); ok { // all three stores are
-		h.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -108,10 +108,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, keep, log) }()
-	err = serveUntilDone(ctx, ln, withOps(h, st, stats, log), e.stderr)
+	err = serveUntilDone(ctx, ln, handler, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
+}
+
+// serveHandler builds what serve serves over st: an engine calling Ratio
+// through api with opts (serve sets its Logger and OnStep), the flow API
+// keeping its Idempotency-Keys in st, and the operators' probes and
+// metrics. It returns the engine too, for the sweeper.
+func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Options, log *slog.Logger) (http.Handler, *flow.Engine, error) {
+	stats := newMetrics()
+	opts.Logger, opts.OnStep = log, stats.step
+	eng, err := flow.New(st, api, sealKey, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
+	h.Logger = log
+	if keys, ok := st.(store.KeyStore); ok { // all three stores are
+		h.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
+	}
+	return withOps(h, st, stats, log), eng, nil
 }
 
 // readyTimeout bounds the store read of a readiness probe.

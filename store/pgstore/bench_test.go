@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
-	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 

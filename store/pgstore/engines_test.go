@@ -14,11 +14,11 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/states"
-	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 

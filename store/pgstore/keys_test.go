@@ -3,8 +3,8 @@ package pgstore_test
 import (
 	"testing"
 
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store"
-	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/storetest"
 )
 

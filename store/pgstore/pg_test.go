@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store"
-	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 	"github.com/ratioflow/ratioflow/store/storetest"
 )

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store"
-	"github.com/ratioflow/ratioflow/store/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/memstore"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 	"github.com/ratioflow/ratioflow/store/sqlitestore"
