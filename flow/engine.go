@@ -101,6 +101,9 @@ func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject strin
 	if subject == "" {
 		return nil, errors.New("flow: Start needs a subject")
 	}
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
 	d, err := startData(c.flow, &in)
 	if err != nil {
 		return nil, err
@@ -162,6 +165,9 @@ func startData(f *transitions.Flow, in *Input) (*data, error) {
 // another step won the race, a *WaitError when the step must wait, and
 // ErrExpired when the flow passed its deadline.
 func (e *Engine) Step(ctx context.Context, id, subject string, event transitions.Event, in Input) (*View, error) {
+	if err := checkRef(id, subject); err != nil {
+		return nil, err
+	}
 	if r := e.cached(id, subject); r != nil {
 		first := in // the step may normalize its input
 		v, err := r.step(ctx, event, &first)
@@ -202,6 +208,9 @@ func (r *run) step(ctx context.Context, event transitions.Event, in *Input) (*Vi
 // Get returns the view of flow id of subject. A flow past its deadline is
 // moved to Expired first.
 func (e *Engine) Get(ctx context.Context, id, subject string) (*View, error) {
+	if err := checkRef(id, subject); err != nil {
+		return nil, err
+	}
 	r, err := e.load(ctx, id, subject)
 	if err != nil {
 		return nil, err
@@ -223,6 +232,9 @@ func (e *Engine) Cancel(ctx context.Context, id, subject string) (*View, error) 
 // flow if it is due, and runs the automatic steps its state calls for.
 // Any process may resume any flow.
 func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) {
+	if err := checkRef(id, subject); err != nil {
+		return nil, err
+	}
 	r, err := e.load(ctx, id, subject)
 	if err != nil {
 		return nil, err
@@ -238,6 +250,9 @@ func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) 
 // History returns the audit history of flow id of subject: one entry per
 // transition and per attempt that left the state unchanged, never a secret.
 func (e *Engine) History(ctx context.Context, id, subject string) ([]store.HistoryEntry, error) {
+	if err := checkRef(id, subject); err != nil {
+		return nil, err
+	}
 	if _, err := e.load(ctx, id, subject); err != nil {
 		return nil, err
 	}

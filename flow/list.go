@@ -53,6 +53,9 @@ func (e *Engine) List(ctx context.Context, subject string, q ListQuery) (*Page, 
 	if subject == "" {
 		return nil, errors.New("flow: List needs a subject")
 	}
+	if err := checkSubject(subject); err != nil {
+		return nil, err
+	}
 	if q.Kind != "" {
 		if _, ok := e.flows[q.Kind]; !ok {
 			return nil, fmt.Errorf("%w %q", ErrUnknownKind, q.Kind)

@@ -52,12 +52,14 @@ type Store interface {
 	// Create stores a new record with Version 1, together with the given
 	// history entries, numbered from 1 (the Seq given is ignored). It sets
 	// rec.Version to 1. Create returns ErrAlreadyExists if a record with
-	// rec.ID is already stored; on error nothing is written and rec is
-	// unchanged.
+	// rec.ID is already stored, and an *InvalidError (ErrInvalid) if rec.ID
+	// or rec.Subject is a string no store keeps (see CheckID); on error
+	// nothing is written and rec is unchanged.
 	Create(ctx context.Context, rec *Record, history ...HistoryEntry) error
 
 	// Get returns the record with the given ID, without its history (see
-	// History). Get returns ErrNotFound if no record has that ID.
+	// History). Get returns ErrNotFound if no record has that ID, such as
+	// an ID no store keeps (see CheckID).
 	Get(ctx context.Context, id string) (*Record, error)
 
 	// Update replaces the stored record rec.ID with rec if the stored version

@@ -59,6 +59,9 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
+	if err := backend.CheckCreate(rec); err != nil {
+		return err
+	}
 	if _, ok := s.flows[rec.ID]; ok {
 		return fmt.Errorf("create flow %s: %w", rec.ID, store.ErrAlreadyExists)
 	}
@@ -76,6 +79,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
+	if err := backend.NoSuchID("get flow", id); err != nil {
+		return nil, err
+	}
 	f, ok := s.flows[id]
 	if !ok {
 		return nil, fmt.Errorf("get flow %s: %w", id, store.ErrNotFound)
@@ -88,6 +94,9 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := backend.NoSuchID("update flow", rec.ID); err != nil {
 		return err
 	}
 	f, ok := s.flows[rec.ID]
@@ -109,6 +118,9 @@ func (s *Store) History(ctx context.Context, id string) ([]store.HistoryEntry, e
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := backend.NoSuchID("history of flow", id); err != nil {
 		return nil, err
 	}
 	f, ok := s.flows[id]

@@ -22,6 +22,9 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 	if err := s.begin(ctx); err != nil {
 		return store.Page{}, err
 	}
+	if backend.MatchesNothing(q) {
+		return store.Page{}, nil
+	}
 	before, since := backend.Micro(q.CreatedBefore), backend.Micro(q.CreatedAfter)
 	var recs []*store.Record
 	for _, f := range s.flows {

@@ -88,6 +88,9 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
+	if err := backend.CheckCreate(rec); err != nil {
+		return err
+	}
 	r := backend.Record(rec)
 	pending, err := backend.PendingJSON(r.Pending)
 	if err != nil {
@@ -114,6 +117,9 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 // Update implements store.Store in one statement, with or without history.
 func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.HistoryEntry) error {
 	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := backend.NoSuchID("update flow", rec.ID); err != nil {
 		return err
 	}
 	r := backend.Record(rec)
@@ -207,6 +213,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
+	if err := backend.NoSuchID("get flow", id); err != nil {
+		return nil, err
+	}
 	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+flowCols+` FROM flows WHERE id = $1`, id))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -220,6 +229,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 // History implements store.Store.
 func (s *Store) History(ctx context.Context, id string) ([]store.HistoryEntry, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := backend.NoSuchID("history of flow", id); err != nil {
 		return nil, err
 	}
 	op := "history of flow " + id

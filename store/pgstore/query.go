@@ -18,6 +18,9 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 	if err := s.begin(ctx); err != nil {
 		return store.Page{}, err
 	}
+	if backend.MatchesNothing(q) {
+		return store.Page{}, nil
+	}
 	tail, args := backend.ListSQL(q, after, hasAfter, func(t time.Time) any { return t })
 	rows, err := s.pool.Query(ctx, `SELECT `+flowCols+` FROM flows`+tail, args...)
 	if err != nil {

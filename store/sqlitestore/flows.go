@@ -127,6 +127,9 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
+	if err := backend.CheckCreate(rec); err != nil {
+		return err
+	}
 	r := backend.Record(rec)
 	hs := backend.Entries(history, 0)
 	c, err := toRow(r)
@@ -168,6 +171,9 @@ func (c *writeConn) create(ctx context.Context, id string, args []any, hs []stor
 // inserts the history entries if any, in the transaction of its batch.
 func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.HistoryEntry) error {
 	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := backend.NoSuchID("update flow", rec.ID); err != nil {
 		return err
 	}
 	r := backend.Record(rec)
@@ -291,6 +297,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
+	if err := backend.NoSuchID("get flow", id); err != nil {
+		return nil, err
+	}
 	get, err := s.prepare(ctx, `SELECT `+flowCols+` FROM flows WHERE id = $1`)
 	if err != nil {
 		return nil, s.fail(ctx, "get flow "+id, err)
@@ -308,6 +317,9 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Record, error) {
 // History implements store.Store.
 func (s *Store) History(ctx context.Context, id string) ([]store.HistoryEntry, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := backend.NoSuchID("history of flow", id); err != nil {
 		return nil, err
 	}
 	op := "history of flow " + id

@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimExpired_UpdateEndsClaim", testClaimUpdateEnds},
 		{"ClaimExpired_ConcurrentSweepersDisjoint", testClaimConcurrent},
 		{"Purge_Retention", testPurge},
+		{"BadStrings_Create", testBadStringsCreate},
+		{"BadStrings_Lookups", testBadStringsLookups},
 		{"LargePayloads", testLargePayloads},
 		{"NoAliasing", testNoAliasing},
 		{"CancelledContext_WritesNothing", testCancelledContext},

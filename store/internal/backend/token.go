@@ -31,7 +31,7 @@ func (c Cursor) Token() string {
 
 // ParseToken decodes a page token made by Cursor.Token. The empty token
 // yields ok == false. A malformed token is an error wrapping
-// store.ErrInvalidPageToken.
+// store.ErrInvalidPageToken, and so is one naming an ID no store keeps.
 func ParseToken(tok string) (c Cursor, ok bool, err error) {
 	if tok == "" {
 		return Cursor{}, false, nil
@@ -41,5 +41,9 @@ func ParseToken(tok string) (c Cursor, ok bool, err error) {
 		return Cursor{}, false, fmt.Errorf("page token %q: %w", tok, store.ErrInvalidPageToken)
 	}
 	micros := int64(binary.BigEndian.Uint64(b[1:9]))
-	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: string(b[9:])}, true, nil
+	id := string(b[9:])
+	if store.CheckID(id) != nil {
+		return Cursor{}, false, fmt.Errorf("page token %q: %w", tok, store.ErrInvalidPageToken)
+	}
+	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: id}, true, nil
 }
