@@ -156,7 +156,13 @@ func normalizePhone(s string) (string, error) {
 		}
 		return "", inputErr(FieldPhoneNumber, "is a %s number, not a US number: Ratio accepts only US phone numbers", where)
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	// libphonenumber forgives a national prefix after the country code
+	// (+1 1 202...); E.164 has none, and the number must not change.
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if e164 != s {
+		return "", inputErr(FieldPhoneNumber, "must be in E.164 format: the country code, then the number without a national prefix")
+	}
+	return e164, nil
 }
 
 // CheckEmail checks an email address: a bare address (no display name,
@@ -199,14 +205,17 @@ func CheckOTP(s Secret) error {
 }
 
 // CheckName checks a person's name field (firstName, lastName, middleName):
-// present unless optional, at most 100 characters, printable, with at least
-// one letter.
+// present unless optional, valid UTF-8, at most 100 characters, printable,
+// with at least one letter.
 func CheckName(field, s string, optional bool) error {
 	if strings.TrimSpace(s) == "" {
 		if optional && s == "" {
 			return nil
 		}
 		return inputErr(field, "missing")
+	}
+	if !utf8.ValidString(s) {
+		return inputErr(field, "is not valid UTF-8")
 	}
 	if utf8.RuneCountInString(s) > 100 {
 		return inputErr(field, "longer than 100 characters")
