@@ -26,82 +26,88 @@ func RenderAudit(f *transitions.Flow, rec *store.Record, history []store.History
 	return "", fmt.Errorf("%w %q for an audit view (want state or sequence)", ErrUnsupportedFormat, format)
 }
 
-// AuditState returns the state diagram of flow f with the path the
-// persisted flow rec actually took highlighted: the states it went through
-// are blue, its current state dark blue, and every edge it took is drawn on
-// its own arrow labelled with the steps that took it, their number and time
-// ("(3) 12:00:05 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE"), so steps that
-// left the state unchanged (a 429, a wrong OTP) show as numbered self-loops.
-// A note on the current state says when the flow started and ended. A step
-// the declared table does not have (the flow ran on another graph version)
-// is drawn anyway, marked "not in this graph".
+// AuditState returns the overview of flow f with the path the persisted
+// flow rec took drawn over it: the states it went through are blue, its
+// current state dark blue, and every arrow it took is blue and heavy,
+// labelled with the steps that took it in order, their number, time, event
+// and outcome ("(3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE"), so
+// the steps that left the state unchanged (a 429, a wrong OTP) show on the
+// state's loop. The rest of the graph is grey. The current state says when
+// the flow started and ended. A step the declared table does not have (the
+// flow ran on another graph version) is drawn anyway, marked "not in this
+// graph".
 func AuditState(f *transitions.Flow, rec *store.Record, history []store.HistoryEntry) string {
-	g := newGraph(f)
+	d := NewDrawing(f, Overview)
 	full := spansDays(rec, history)
-	var taken []arrow
+	type taken struct{ text, tokens string }
+	steps := map[int][]*taken{}
+	var order []int
 	for i, h := range history {
-		a, declared := takenArrow(f, h)
-		if declared {
-			g.removeEdge(a.from, a.event, a.edges[0].Outcome)
+		ev, o := transitions.Event(h.Event), transitions.Outcome(h.Outcome)
+		text := stepText(f, h)
+		j, declared := d.Arrow(h.From, ev, o, h.To)
+		if !declared {
+			j = d.extraArrow(h.From, h.To)
+			text += " (not in this graph)"
+		}
+		if _, seen := steps[j]; !seen {
+			order = append(order, j)
 		}
 		token := fmt.Sprintf("(%d) %s", stepNumber(i, h), clock(h.At, full))
-		j := slices.IndexFunc(taken, func(b arrow) bool {
-			return b.from == a.from && b.to == a.to && b.event == a.event && b.edges[0].Outcome == a.edges[0].Outcome
-		})
-		if j < 0 {
-			a.steps = token
-			taken = append(taken, a)
+		if k := slices.IndexFunc(steps[j], func(t *taken) bool { return t.text == text }); k >= 0 {
+			steps[j][k].tokens += ", " + token
 		} else {
-			taken[j].steps += ", " + token
+			steps[j] = append(steps[j], &taken{text: text, tokens: token})
 		}
 	}
-	g.arrows = append(g.arrows, taken...)
-	slices.SortFunc(g.arrows, compareArrows)
-
-	g.class[f.Initial] = "visited"
+	for _, j := range order {
+		var label []string
+		for _, t := range steps[j] {
+			label = append(label, t.tokens+" "+t.text)
+		}
+		d.SetLabel(j, strings.Join(label, "\n"))
+		d.StyleArrow(j, PathArrowStyle)
+	}
+	d.ClassState(f.Initial, "visited")
 	for _, h := range history {
-		g.class[h.From], g.class[h.To] = "visited", "visited"
+		d.ClassState(h.From, "visited")
+		d.ClassState(h.To, "visited")
 	}
 	if rec.State != "" {
-		g.class[rec.State] = "current"
-		g.notes[rec.State] = auditSummary(f, rec, history)
+		d.ClassState(rec.State, "current")
+		for _, line := range auditSummary(f, rec, history) {
+			d.NoteState(rec.State, line)
+		}
 	}
-	return g.mermaid(fmt.Sprintf("flow %s (graph %s): audit of flow %s.", f.Kind, f.Version(), rec.ID))
+	d.Dim()
+	return d.Mermaid(fmt.Sprintf("flow %s (graph %s): audit of flow %s.", f.Kind, f.Version(), rec.ID))
 }
 
-// takenArrow returns the arrow of history entry h: the declared edge its
-// outcome took, or, when the table declares none that reaches h.To, an edge
-// made up from the entry and marked "not in this graph".
-func takenArrow(f *transitions.Flow, h store.HistoryEntry) (arrow, bool) {
-	ev, o := transitions.Event(h.Event), transitions.Outcome(h.Outcome)
-	a := arrow{from: h.From, to: h.To, event: ev, error: isError(o)}
-	if t, ok := f.Find(h.From, ev); ok {
-		a.auto = t.Auto
-		if e, ok := t.Edge(o); ok && e.Dest(h.From) == h.To {
-			a.edges = []transitions.Edge{e}
-			return a, true
+// stepText names a step by its event and, unless it succeeded, its
+// outcome as the table labels it: "⚠ confirm_phone: 429 back off".
+func stepText(f *transitions.Flow, h store.HistoryEntry) string {
+	o := transitions.Outcome(h.Outcome)
+	if o == transitions.OK || o == transitions.NewUser {
+		return h.Event
+	}
+	detail := h.Outcome
+	if t, ok := f.Find(h.From, transitions.Event(h.Event)); ok {
+		if e, ok := t.Edge(o); ok && e.Label != "" {
+			detail = e.Label
 		}
 	}
-	a.edges = []transitions.Edge{{Outcome: o, To: h.To, Label: h.Outcome + " (not in this graph)"}}
-	return a, false
+	return "⚠ " + h.Event + ": " + detail
 }
 
-// removeEdge takes the edge of outcome o of event ev out of the arrow that
-// leaves from with it, and drops the arrow if nothing is left. Arrows from
-// the running stand-in stay: they still stand for the other states.
-func (g *graph) removeEdge(from states.State, ev transitions.Event, o transitions.Outcome) {
-	for i := range g.arrows {
-		a := &g.arrows[i]
-		match := func(e transitions.Edge) bool { return e.Outcome == o }
-		if a.from != from || a.event != ev || !slices.ContainsFunc(a.edges, match) {
-			continue
+// extraArrow returns the added arrow from one state to another, adding it
+// when there is none.
+func (d *Drawing) extraArrow(from, to states.State) int {
+	for k, a := range d.extra {
+		if a.from == from && a.to == to {
+			return len(d.g.arrows) + k
 		}
-		a.edges = slices.DeleteFunc(a.edges, match)
-		if len(a.edges) == 0 {
-			g.arrows = slices.Delete(g.arrows, i, i+1)
-		}
-		return
 	}
+	return d.AddArrow(from, to, "")
 }
 
 // AuditSequence returns the steps of the persisted flow rec as a sequence

@@ -13,28 +13,32 @@ func TestAuditState_HighlightsThePath(t *testing.T) {
 	f, rec, history := auditFixture()
 	got := visualize.AuditState(f, rec, history)
 	for _, want := range []string{
-		"WalletAuthed --> PhoneConflict: (3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE\n",
-		"PhoneConflict --> PhoneConflict: (4) 09:30:52 ⚠ confirm_phone: 429 back off\n",
-		"SmsFirstSent --> SmsFirstSent: (6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left\n",
-		// The 429 left the merged arrow of the other ways to stay.
-		"PhoneConflict --> PhoneConflict: ⚠ confirm_phone: 409 conflict / wrong OTP / JWT expired / 400 invalid input / 5xx or timeout\n",
-		"EmailVerified --> Linked: (10) 09:32:57 add_wallet (auto)\n",
+		`WalletAuthed -->|"(3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE"| PhoneConflict` + "\n",
+		`PhoneConflict -.->|"(4) 09:30:52 ⚠ confirm_phone: 429 back off"| PhoneConflict` + "\n",
+		`SmsFirstSent -->|"(6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left"| SmsFirstSent` + "\n",
+		`EmailVerified ==>|"(10) 09:32:57 add_wallet"| Linked` + "\n",
+		// Arrows not taken keep their overview label, dimmed.
+		`SmsSent -->|"resend_otp<br/>⚠ errors: stay"| SmsSent` + "\n",
 		"class Linked current\n",
-		"started 2026-11-21 09:30:00 UTC\n",
+		"started 2026-11-21 09:30:00 UTC",
+		"linkStyle 2,5,9,14,15,17,18,21,25,29 " + visualize.PathArrowStyle + "\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("AuditState lacks %q:\n%s", want, got)
 		}
+	}
+	if !strings.Contains(got, "class Authenticated,Canceled,Expired,Failed,Running,SmsSent dim\n") {
+		t.Errorf("AuditState does not dim the states the flow did not visit:\n%s", got)
 	}
 }
 
 func TestAuditState_RepeatedStepsAndStepsOffTheGraph(t *testing.T) {
 	got := visualize.AuditState(runningFixture())
 	for _, want := range []string{
-		"PhoneConflict --> PhoneConflict: (4) 09:30:52, (5) 09:31:02 ⚠ confirm_phone: 429 back off\n",
-		"PhoneConflict --> SmsVerified: (6) 09:31:07 skip_sms: ok (not in this graph)\n",
-		"in SmsVerified, expires at 10:00:00\n",
-		"started on graph sha256:0123456789abcdef, drawn on " + transitions.Link.Version() + "\n",
+		`PhoneConflict -.->|"(4) 09:30:52, (5) 09:31:02 ⚠ confirm_phone: 429 back off"| PhoneConflict` + "\n",
+		`PhoneConflict -->|"(6) 09:31:07 skip_sms (not in this graph)"| SmsVerified` + "\n",
+		"in SmsVerified, expires at 10:00:00",
+		"started on graph sha256:0123456789abcdef, drawn on " + transitions.Link.Version(),
 		"class SmsVerified current\n",
 	} {
 		if !strings.Contains(got, want) {

@@ -158,15 +158,21 @@ const pageIntro = "Every diagram here is generated from the tables in package `t
 	"`go test ./visualize` fails when they are stale, and parses every diagram with the real\n" +
 	"Mermaid parser once `npm ci --prefix visualize/mermaidcheck` has installed it.\n\n" +
 	"How to read them:\n\n" +
-	"- A **state diagram** shows every edge of the table. `⚠` marks an error edge (409, 429,\n" +
-	"  a wrong OTP, an expired JWT, a 5xx) and `(auto)` a transition the engine fires by\n" +
-	"  itself; dashed states are left automatically, green terminal states are successes and\n" +
-	"  red ones are Failed, Expired and Canceled. The edges of one event that share a source\n" +
-	"  and a destination share an arrow whose label names each outcome. Cancel and expire\n" +
-	"  fire in every running state and are drawn once, from \"any running state\".\n" +
-	"- A **sequence diagram** tells the story: the paths a person walks, between the User, the\n" +
-	"  Wallet (your app) and Ratio, with branches as alt/else blocks. Errors and retries are in\n" +
-	"  the state diagram.\n\n" +
+	"- The **overview** shows the paths a person walks and where each branch leads, top to\n" +
+	"  bottom from the black start point. Thick arrows are transitions the engine fires by\n" +
+	"  itself (`(auto)`, their states dashed); dotted red arrows and `⚠` are errors: a 409, a\n" +
+	"  429, a wrong OTP, an expired JWT, a 5xx. The errors that keep the flow where it was\n" +
+	"  (the user retries) are one `⚠ errors: stay` loop per state. Green terminal states are\n" +
+	"  successes, red ones are Failed, Expired and Canceled. Cancel and expire fire in every\n" +
+	"  running state and are drawn once, from \"any running state\".\n" +
+	"- The **complete view** draws every edge the engine can take. The edges between the\n" +
+	"  same two states share one arrow with a line per event naming each outcome, and the\n" +
+	"  legend lists, state by state, the errors that stay. Outcomes a call cannot produce\n" +
+	"  (a wrong OTP where no code is checked) are declared in the tables but not drawn.\n" +
+	"- A **sequence diagram** tells the story between the User, the Wallet (your app) and\n" +
+	"  Ratio, with branches as alt/else blocks. Errors and retries are in the state diagrams.\n\n" +
+	"`ratioflow diagram --format html --out DIR` writes a page per flow that renders them\n" +
+	"in a browser.\n\n" +
 	"The flows:\n\n"
 
 // flowSection writes the part of flows.md about one flow.
@@ -187,9 +193,20 @@ func flowSection(b *strings.Builder, f *transitions.Flow) {
 	fmt.Fprintf(b, "Started with %s, in state `%s`. Graph version `%s`.\n\n", strings.Join(start, ", "), f.Initial, f.Version())
 	b.WriteString("### Walk-through\n\n")
 	walkThrough(b, f)
-	b.WriteString("\n### State diagram\n\n```mermaid\n" + StateDiagram(f) + "```\n")
-	b.WriteString("\n### Sequence diagram\n\n```mermaid\n" + SequenceDiagram(f) + "```\n")
+	b.WriteString("\n### Overview\n\n" + overviewIntro + "\n\n```mermaid\n" + OverviewDiagram(f) + "```\n")
+	b.WriteString("\n### Every edge\n\n" + completeIntro + "\n\n```mermaid\n" + StateDiagram(f) + "```\n")
+	b.WriteString("\n### Sequence diagram\n\n" + sequenceIntro + "\n\n```mermaid\n" + SequenceDiagram(f) + "```\n")
 }
+
+// The sentences before each diagram of a flow.
+const (
+	overviewIntro = "Start at the black point and follow the solid arrows: they are the steps above.\n" +
+		"Dotted red arrows are the errors that lead elsewhere; each loop says what keeps the\n" +
+		"flow in its state."
+	completeIntro = "The same states with every edge the engine can take, each arrow naming its events\n" +
+		"and outcomes; the legend lists the errors that keep the flow where it was."
+	sequenceIntro = "The story between the person, your app and Ratio, message by message."
+)
 
 // wrap breaks text into lines of at most width characters, at spaces.
 func wrap(text string, width int) string {

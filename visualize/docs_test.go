@@ -58,7 +58,7 @@ func TestCheckDocs_ReportsStaleMissingAndExtraFiles(t *testing.T) {
 func TestDocs_FlowsPageEmbedsEveryDiagram(t *testing.T) {
 	page := visualize.Docs()["flows.md"]
 	for _, f := range transitions.All() {
-		for _, d := range []string{visualize.StateDiagram(f), visualize.SequenceDiagram(f)} {
+		for _, d := range []string{visualize.OverviewDiagram(f), visualize.StateDiagram(f), visualize.SequenceDiagram(f)} {
 			if !strings.Contains(page, "```mermaid\n"+d+"```\n") {
 				t.Errorf("flows.md does not embed this diagram of %s in a mermaid block:\n%s", f.Kind, d)
 			}

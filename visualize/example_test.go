@@ -22,14 +22,14 @@ func Example() {
 	lines := strings.Split(text, "\n")
 	fmt.Println(lines[0])
 	for _, line := range lines {
-		if strings.HasPrefix(strings.TrimSpace(line), "WalletAuthed -->") {
+		if strings.HasPrefix(strings.TrimSpace(line), "WalletAuthed -") {
 			fmt.Println(strings.TrimSpace(line))
 		}
 	}
 	// Output:
-	// stateDiagram-v2
-	// WalletAuthed --> New: ⚠ submit_phone: JWT expired: new challenge
-	// WalletAuthed --> PhoneConflict: ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE
-	// WalletAuthed --> SmsSent: submit_phone
-	// WalletAuthed --> WalletAuthed: ⚠ submit_phone: 429 back off / wrong OTP / 400 invalid input / 5xx or timeout
+	// flowchart TD
+	// WalletAuthed -.->|"⚠ submit_phone: JWT expired: new challenge"| New
+	// WalletAuthed -.->|"⚠ errors: stay"| WalletAuthed
+	// WalletAuthed -->|"submit_phone"| SmsSent
+	// WalletAuthed -->|"submit_phone: 409 ALREADY_EXISTS_PHONE"| PhoneConflict
 }

@@ -12,7 +12,11 @@ type Format string
 
 // The formats Render draws.
 const (
-	// FormatState is a Mermaid stateDiagram-v2 showing every edge.
+	// FormatOverview is a Mermaid flowchart of the paths a person walks,
+	// to read in a documentation column.
+	FormatOverview Format = "overview"
+	// FormatState is the complete state diagram, a Mermaid flowchart
+	// showing every edge.
 	FormatState Format = "state"
 	// FormatSequence is a Mermaid sequenceDiagram telling the spec's story.
 	FormatSequence Format = "sequence"
@@ -25,9 +29,10 @@ const (
 var ErrUnsupportedFormat = errors.New("unsupported diagram format")
 
 // Formats returns every format, in the order the docs show them.
-func Formats() []Format { return []Format{FormatState, FormatSequence, FormatDOT} }
+func Formats() []Format { return []Format{FormatOverview, FormatState, FormatSequence, FormatDOT} }
 
-// ParseFormat returns the format named s ("state", "sequence" or "dot").
+// ParseFormat returns the format named s ("overview", "state", "sequence"
+// or "dot").
 // It returns an error wrapping ErrUnsupportedFormat for any other name.
 func ParseFormat(s string) (Format, error) {
 	for _, f := range Formats() {
@@ -35,11 +40,11 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("%w %q (want state, sequence or dot)", ErrUnsupportedFormat, s)
+	return "", fmt.Errorf("%w %q (want overview, state, sequence or dot)", ErrUnsupportedFormat, s)
 }
 
 // Ext returns the file name extension of the format, with its leading dot:
-// ".state.mmd", ".sequence.mmd" or ".dot".
+// ".overview.mmd", ".state.mmd", ".sequence.mmd" or ".dot".
 func (f Format) Ext() string {
 	if f == FormatDOT {
 		return ".dot"
@@ -55,6 +60,8 @@ func FileName(kind transitions.Kind, f Format) string { return string(kind) + f.
 // ErrUnsupportedFormat for an unknown format.
 func Render(f *transitions.Flow, format Format) (string, error) {
 	switch format {
+	case FormatOverview:
+		return OverviewDiagram(f), nil
 	case FormatState:
 		return StateDiagram(f), nil
 	case FormatSequence:
@@ -62,7 +69,7 @@ func Render(f *transitions.Flow, format Format) (string, error) {
 	case FormatDOT:
 		return DOT(f), nil
 	}
-	return "", fmt.Errorf("%w %q (want state, sequence or dot)", ErrUnsupportedFormat, format)
+	return "", fmt.Errorf("%w %q (want overview, state, sequence or dot)", ErrUnsupportedFormat, format)
 }
 
 // Diagrams draws each flow in each format and returns the texts keyed by

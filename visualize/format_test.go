@@ -15,6 +15,7 @@ func TestParseFormat(t *testing.T) {
 		wantFile string
 		wantErr  error
 	}{
+		{"overview", visualize.FormatOverview, "link.overview.mmd", nil},
 		{"state", visualize.FormatState, "link.state.mmd", nil},
 		{"sequence", visualize.FormatSequence, "link.sequence.mmd", nil},
 		{"dot", visualize.FormatDOT, "link.dot", nil},

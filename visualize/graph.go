@@ -3,8 +3,8 @@ package visualize
 import (
 	"cmp"
 	"slices"
-	"strings"
 
+	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -17,57 +17,33 @@ const running states.State = "Running"
 // runningLabel is how the stand-in reads in a diagram.
 const runningLabel = "any running state"
 
-// arrow is one arrow of a state diagram: the edges of one transition that
-// share a source, a destination and a kind, error or not. Merging them keeps
-// a state with five ways to stay put (409, 429, wrong OTP, 400, 5xx) legible
-// while every outcome is still named in the label.
+// part is one declared edge drawn on an arrow: edge e of transition t,
+// taken from state from (the running stand-in for all running states).
+type part struct {
+	from states.State
+	t    *transitions.Transition
+	e    transitions.Edge
+}
+
+// error reports whether the part is drawn as an error: an error outcome
+// that is not a branch of the flow's story (Ratio's 409 on the phone is).
+func (p part) error() bool { return isError(p.e.Outcome) && p.e.Branch == "" }
+
+// stays reports whether the part is an error that leaves the flow where it
+// was: those are summarised once per state ("⚠ errors: stay").
+func (p part) stays() bool { return p.error() && p.e.Dest(p.from) == p.from }
+
+// arrow is one arrow of a state diagram: every edge between one source and
+// one destination, whatever its event, so no two arrows join the same
+// states and no state carries more than one loop.
 type arrow struct {
 	from, to states.State
-	event    transitions.Event
-	auto     bool
-	error    bool
-	edges    []transitions.Edge
-	// steps prefixes the label in an audit view: the steps that took it.
-	steps string
+	parts    []part
 }
 
-// label is the arrow's text: "⚠ " for error edges, the event, " (auto)" for
-// automatic transitions, then the edges' labels ("submit_phone: 409
-// ALREADY_EXISTS_PHONE").
-func (a arrow) label() string {
-	var b strings.Builder
-	if a.steps != "" {
-		b.WriteString(a.steps + " ")
-	}
-	if a.error {
-		b.WriteString("⚠ ")
-	}
-	b.WriteString(string(a.event))
-	if a.auto {
-		b.WriteString(" (auto)")
-	}
-	var details []string
-	for _, e := range a.edges {
-		if d := edgeDetail(a.event, e); d != "" {
-			details = append(details, d)
-		}
-	}
-	if len(details) > 0 {
-		b.WriteString(": " + strings.Join(details, " / "))
-	}
-	return b.String()
-}
-
-// edgeDetail names an edge after its event: its label, else its outcome
-// unless OK. A label that only repeats the event ("cancel") is left out.
-func edgeDetail(ev transitions.Event, e transitions.Edge) string {
-	switch {
-	case e.Label != "" && e.Label != strings.ReplaceAll(string(ev), "_", " "):
-		return e.Label
-	case e.Label == "" && e.Outcome != transitions.OK:
-		return string(e.Outcome)
-	}
-	return ""
+// error reports whether every part of the arrow is an error.
+func (a *arrow) error() bool {
+	return len(a.parts) > 0 && !slices.ContainsFunc(a.parts, func(p part) bool { return !p.error() })
 }
 
 // isError reports whether an outcome is an error: anything but a success.
@@ -75,45 +51,38 @@ func isError(o transitions.Outcome) bool {
 	return o != transitions.OK && o != transitions.NewUser
 }
 
-// The classes of states, drawn with these styles, in this order.
-var classStyles = []struct{ name, style string }{
-	{"auto", "stroke-dasharray:5 5"},
-	{"running", "fill:#f4f6f7,stroke:#7f8c8d,font-style:italic,color:#000"},
-	{"done", "fill:#d5f5e3,stroke:#1e8449,color:#000"},
-	{"failed", "fill:#fde2e2,stroke:#c0392b,color:#000"},
-	{"visited", "fill:#d6eaf8,stroke:#2471a3,stroke-width:2px,color:#000"},
-	{"current", "fill:#2471a3,stroke:#1b4f72,stroke-width:3px,color:#fff"},
+// possible reports whether the engine can reach edge e of t: a wrong OTP
+// only follows a code check, a refusal only a guard (flow.Possible). The
+// tables declare every error class on every call; the diagrams draw only
+// the edges a flow can take.
+func possible(t *transitions.Transition, e transitions.Edge) bool {
+	return flow.Possible(t.Call, len(t.Guards) > 0, e.Outcome)
 }
 
-// graph is a flow's state graph as the state diagram and DOT draw it.
+// graph is a flow's state graph as its diagrams draw it.
 type graph struct {
 	f *transitions.Flow
-	// arrows are sorted: by source, event, destination, with the arrows
-	// from the running stand-in last.
-	arrows []arrow
+	// arrows are in story order: by the rank of their source, then their
+	// destination (see rank), with the arrows from the running stand-in last.
+	arrows []*arrow
+	// nodes are the states in story order, the running stand-in last.
+	nodes []states.State
+	rank  map[states.State]int
 	// runningStates are the flow's non-terminal states, sorted; collapsed
 	// says some arrows leave from the running stand-in for all of them.
 	runningStates []states.State
 	collapsed     bool
-	terminals     []states.State
-	// class is each state's class name (see classStyles), if any.
-	class map[states.State]string
-	// notes are drawn right of a state (audit views), one line each.
-	notes map[states.State][]string
+	// auto marks the states an automatic transition leaves.
+	auto map[states.State]bool
+	// hidden are the declared edges the engine cannot reach, not drawn.
+	hidden []part
 }
 
 // newGraph builds the graph of f from its table.
 func newGraph(f *transitions.Flow) *graph {
-	g := &graph{f: f, class: map[states.State]string{}, notes: map[states.State][]string{}}
+	g := &graph{f: f, auto: map[states.State]bool{}}
 	for _, s := range f.States() {
-		switch {
-		case s == states.Failed || s == states.Expired || s == states.Canceled:
-			g.terminals = append(g.terminals, s)
-			g.class[s] = "failed"
-		case s.Terminal():
-			g.terminals = append(g.terminals, s)
-			g.class[s] = "done"
-		default:
+		if !s.Terminal() {
 			g.runningStates = append(g.runningStates, s)
 		}
 	}
@@ -123,18 +92,15 @@ func newGraph(f *transitions.Flow) *graph {
 		if g.everyRunning(t.From) {
 			from = []states.State{running}
 			g.collapsed = true
-			g.class[running] = "running"
 		}
 		for _, s := range from {
-			if t.Auto {
-				g.class[s] = "auto"
-			}
+			g.auto[s] = g.auto[s] || t.Auto
 			for _, e := range t.Edges {
-				g.addEdge(s, t, e)
+				g.add(part{from: s, t: t, e: e})
 			}
 		}
 	}
-	slices.SortFunc(g.arrows, compareArrows)
+	g.order()
 	return g
 }
 
@@ -152,34 +118,68 @@ func (g *graph) everyRunning(from []states.State) bool {
 	return true
 }
 
-// addEdge merges edge e of t, taken from state from, into its arrow.
-func (g *graph) addEdge(from states.State, t *transitions.Transition, e transitions.Edge) {
-	a := arrow{from: from, to: e.Dest(from), event: t.Event, auto: t.Auto, error: isError(e.Outcome)}
-	for i := range g.arrows {
-		b := &g.arrows[i]
-		if b.from == a.from && b.to == a.to && b.event == a.event && b.error == a.error {
-			b.edges = append(b.edges, e)
+// add puts part p on the arrow between its states, or sets it aside when
+// the engine cannot reach it.
+func (g *graph) add(p part) {
+	if !possible(p.t, p.e) {
+		g.hidden = append(g.hidden, p)
+		return
+	}
+	to := p.e.Dest(p.from)
+	for _, a := range g.arrows {
+		if a.from == p.from && a.to == to {
+			a.parts = append(a.parts, p)
 			return
 		}
 	}
-	a.edges = []transitions.Edge{e}
-	g.arrows = append(g.arrows, a)
+	g.arrows = append(g.arrows, &arrow{from: p.from, to: to, parts: []part{p}})
 }
 
-func compareArrows(a, b arrow) int {
-	return cmp.Or(
-		cmp.Compare(boolInt(a.from == running), boolInt(b.from == running)),
-		cmp.Compare(a.from, b.from),
-		cmp.Compare(a.event, b.event),
-		cmp.Compare(a.to, b.to),
-		cmp.Compare(boolInt(a.error), boolInt(b.error)),
-		cmp.Compare(a.steps, b.steps),
-	)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
+// order ranks the states by a breadth-first walk from the initial state
+// along success edges first, then error edges, and sorts the nodes and
+// arrows by it: the layout then reads top to bottom as a person walks.
+func (g *graph) order() {
+	g.rank = map[states.State]int{}
+	queue := []states.State{g.f.Initial}
+	g.rank[g.f.Initial] = 0
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, errs := range []bool{false, true} {
+			for _, a := range g.arrows {
+				if _, seen := g.rank[a.to]; a.from == s && a.error() == errs && !seen {
+					g.rank[a.to] = len(g.rank)
+					queue = append(queue, a.to)
+				}
+			}
+		}
 	}
-	return 0
+	last := len(g.f.States()) + 1
+	for _, s := range append(g.f.States(), running) {
+		if _, ok := g.rank[s]; !ok && (s != running || g.collapsed) {
+			g.rank[s] = last
+			last++
+		}
+	}
+	for s := range g.rank {
+		g.nodes = append(g.nodes, s)
+	}
+	byRank := func(a, b states.State) int { return cmp.Compare(g.rank[a], g.rank[b]) }
+	slices.SortFunc(g.nodes, byRank)
+	slices.SortFunc(g.arrows, func(a, b *arrow) int {
+		return cmp.Or(byRank(a.from, b.from), byRank(a.to, b.to))
+	})
+}
+
+// stays returns the parts of arrow a that are errors leaving the flow
+// where it was, and the others.
+func (a *arrow) stays() (stays, others []part) {
+	for _, p := range a.parts {
+		if p.stays() {
+			stays = append(stays, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	return stays, others
 }

@@ -99,7 +99,7 @@ func TestMermaidParses(t *testing.T) {
 			t.Errorf("%s: not checked", name)
 		case r.Error != "":
 			t.Errorf("%s does not parse: %s\n%s", name, r.Error, text)
-		case strings.HasSuffix(name, ".state.mmd"):
+		case strings.HasSuffix(name, ".state.mmd"), strings.HasSuffix(name, ".overview.mmd"):
 			want := wantStates(t, name)
 			got := slices.Sorted(slices.Values(r.States))
 			if !slices.Equal(got, want) {
@@ -116,17 +116,21 @@ func TestMermaidParses(t *testing.T) {
 	}
 }
 
-// wantStates is the sorted state ids a state diagram file should declare:
-// its flow's states and the running stand-in.
+// wantStates is the sorted node ids a state diagram file should declare:
+// its flow's states, the start point, the running stand-in and, in a
+// complete view, the legend.
 func wantStates(tb testing.TB, name string) []string {
 	tb.Helper()
-	kind := strings.TrimSuffix(strings.TrimPrefix(name, "audit-"), ".state.mmd")
+	kind, view, _ := strings.Cut(strings.TrimPrefix(name, "audit-"), ".")
 	kind = strings.TrimSuffix(kind, "-running") // audit-link-running.state.mmd
 	f, ok := transitions.Lookup(transitions.Kind(kind))
 	if !ok {
 		tb.Fatalf("%s: no flow %q", name, kind)
 	}
-	want := []string{"Running"}
+	want := []string{"Begin", "Running"}
+	if view == "state.mmd" && !strings.HasPrefix(name, "audit-") {
+		want = append(want, "Legend")
+	}
 	for _, s := range f.States() {
 		want = append(want, string(s))
 	}
@@ -160,8 +164,11 @@ func TestMermaidCheck_RejectsBrokenDiagrams(t *testing.T) {
 }
 
 func TestRunning_IsNoState(t *testing.T) {
-	// The state diagrams draw cancel and expire from a stand-in named Running.
-	if slices.Contains(states.All(), "Running") {
-		t.Fatal(`a state is named "Running", the id of the state diagrams' stand-in for "any running state"`)
+	// The state diagrams draw cancel and expire from a stand-in named
+	// Running, a start point named Begin and a legend named Legend.
+	for _, id := range []states.State{"Running", "Begin", "Legend"} {
+		if slices.Contains(states.All(), id) {
+			t.Errorf("a state is named %q, the id of a node the state diagrams draw", id)
+		}
 	}
 }

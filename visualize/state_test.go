@@ -1,43 +1,63 @@
 package visualize_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 	"github.com/ratioflow/ratioflow/visualize"
 )
 
-// arrowLine is one "From --> To: label" statement of a state diagram.
+// arrowLine is one `From -->|"label"| To` statement of a flowchart, its
+// label unescaped, lines separated by "\n".
 type arrowLine struct{ from, to, label string }
+
+var arrowRE = regexp.MustCompile(`^(\w+) (?:-->|-\.->|==>)(?:\|"(.*)"\|)? (\w+)$`)
+
+// unflow undoes the escaping of a flowchart label.
+var unflow = strings.NewReplacer("<br/>", "\n", "#quot;", `"`, "#lt;", "<", "#gt;", ">", "#59;", ";", "#35;", "#")
 
 func arrowLines(text string) []arrowLine {
 	var out []arrowLine
 	for _, line := range strings.Split(text, "\n") {
-		from, rest, ok := strings.Cut(strings.TrimSpace(line), " --> ")
-		if !ok {
-			continue
+		if m := arrowRE.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			out = append(out, arrowLine{m[1], m[3], unflow.Replace(m[2])})
 		}
-		to, label, _ := strings.Cut(rest, ": ")
-		out = append(out, arrowLine{from, to, label})
 	}
 	return out
 }
 
-// TestStateDiagram_DrawsEveryEdge finds each edge of each table on an arrow
-// from its source (or from the running stand-in), to its destination, whose
-// label names its event and its label or outcome, marked as an error edge
-// or an automatic transition when it is one.
+// legendLines returns the lines of the Legend node of a complete view.
+func legendLines(text string) []string {
+	_, rest, ok := strings.Cut(text, `Legend["`)
+	if !ok {
+		return nil
+	}
+	legend, _, _ := strings.Cut(rest, `"]`)
+	return strings.Split(unflow.Replace(legend), "\n")
+}
+
+// TestStateDiagram_DrawsEveryEdge finds each edge of each table that the
+// engine can take on the arrow from its source (or from the running
+// stand-in) to its destination, on a line of its label that names its
+// event and its label or outcome, or, for an error that stays, in the
+// state's "⚠ errors: stay" loop and on the legend's line for the state.
 func TestStateDiagram_DrawsEveryEdge(t *testing.T) {
 	for _, f := range transitions.All() {
 		t.Run(string(f.Kind), func(t *testing.T) {
-			arrows := arrowLines(visualize.StateDiagram(f))
+			text := visualize.StateDiagram(f)
+			arrows, legend := arrowLines(text), legendLines(text)
 			for _, tr := range f.Transitions {
 				for _, from := range tr.From {
 					for _, e := range tr.Edges {
-						if !slices.ContainsFunc(arrows, func(a arrowLine) bool { return drawn(a, from, &tr, e) }) {
+						if !flow.Possible(tr.Call, len(tr.Guards) > 0, e.Outcome) {
+							continue
+						}
+						if !slices.ContainsFunc(arrows, func(a arrowLine) bool { return drawn(a, legend, from, &tr, e) }) {
 							t.Errorf("no arrow %s --> %s for %s/%s (%q)", from, e.Dest(from), tr.Event, e.Outcome, e.Label)
 						}
 					}
@@ -47,71 +67,103 @@ func TestStateDiagram_DrawsEveryEdge(t *testing.T) {
 	}
 }
 
-func drawn(a arrowLine, from states.State, tr *transitions.Transition, e transitions.Edge) bool {
+func drawn(a arrowLine, legend []string, from states.State, tr *transitions.Transition, e transitions.Edge) bool {
 	if a.from != string(from) && a.from != "Running" || a.to != string(e.Dest(from)) {
 		return false
 	}
 	if a.from == "Running" && (e.To == transitions.Stay || !slices.Contains(tr.From, from)) {
 		return false
 	}
+	isErr := e.Outcome != transitions.OK && e.Outcome != transitions.NewUser && e.Branch == ""
 	head := string(tr.Event)
 	if tr.Auto {
 		head += " (auto)"
-	}
-	if e.Outcome != transitions.OK && e.Outcome != transitions.NewUser {
-		head = "⚠ " + head
-	}
-	if a.label != head && !strings.HasPrefix(a.label, head+": ") {
-		return false
 	}
 	detail := e.Label
 	if detail == "" && e.Outcome != transitions.OK {
 		detail = string(e.Outcome)
 	}
-	return detail == "" || detail == strings.ReplaceAll(string(tr.Event), "_", " ") ||
-		slices.Contains(strings.Split(strings.TrimPrefix(a.label, head+": "), " / "), detail)
+	if detail == strings.ReplaceAll(string(tr.Event), "_", " ") {
+		detail = ""
+	}
+	if isErr && e.Dest(from) == from {
+		i := slices.IndexFunc(legend, func(l string) bool { return strings.HasPrefix(l, string(from)+": ") })
+		return slices.Contains(strings.Split(a.label, "\n"), "⚠ errors: stay") && i >= 0 &&
+			strings.Contains(legend[i], head+": ") && strings.Contains(legend[i], detail)
+	}
+	if isErr {
+		head = "⚠ " + head
+	}
+	for _, line := range strings.Split(a.label, "\n") {
+		if line == head && detail == "" || strings.HasPrefix(line, head+": ") && strings.Contains(line, detail) {
+			return true
+		}
+	}
+	return false
 }
 
+// TestStateDiagram_Shape checks each view is a deterministic flowchart from
+// a start point into the initial state, with at most one arrow between two
+// states (so at most one loop on each), no ';' or '#' in a label, and
+// every state of the flow declared.
 func TestStateDiagram_Shape(t *testing.T) {
 	for _, f := range transitions.All() {
-		t.Run(string(f.Kind), func(t *testing.T) {
-			text := visualize.StateDiagram(f)
-			if again := visualize.StateDiagram(f); again != text {
-				t.Fatal("StateDiagram is not deterministic")
+		for _, draw := range []func(*transitions.Flow) string{visualize.StateDiagram, visualize.OverviewDiagram} {
+			text := draw(f)
+			if again := draw(f); again != text {
+				t.Fatalf("%s: the diagram is not deterministic", f.Kind)
 			}
-			if !strings.HasPrefix(text, "stateDiagram-v2\n") {
-				t.Errorf("StateDiagram starts %q, want stateDiagram-v2", strings.SplitN(text, "\n", 2)[0])
+			if !strings.HasPrefix(text, "flowchart TD\n") {
+				t.Errorf("%s: diagram starts %q, want flowchart TD", f.Kind, strings.SplitN(text, "\n", 2)[0])
 			}
 			arrows := arrowLines(text)
-			if first := arrows[0]; first.from != "[*]" || first.to != string(f.Initial) {
-				t.Errorf("first arrow = %v, want [*] --> %s", first, f.Initial)
+			if first := arrows[0]; first.from != "Begin" || first.to != string(f.Initial) {
+				t.Errorf("%s: first arrow = %v, want Begin --> %s", f.Kind, first, f.Initial)
 			}
-			var ends, sources []string
-			for _, a := range arrows[1:] {
-				if a.to == "[*]" {
-					ends = append(ends, a.from)
-				} else if a.from != "Running" {
-					sources = append(sources, a.from)
-				}
-			}
-			var terminals []string
-			for _, s := range f.States() {
-				if s.Terminal() {
-					terminals = append(terminals, string(s))
-				}
-			}
-			if !slices.Equal(ends, terminals) {
-				t.Errorf("states out to [*] = %v, want the terminals %v", ends, terminals)
-			}
-			if !slices.IsSorted(sources) {
-				t.Errorf("arrows are not sorted by source: %v", sources)
-			}
+			seen := map[[2]string]bool{}
 			for _, a := range arrows {
+				if seen[[2]string{a.from, a.to}] {
+					t.Errorf("%s: two arrows %s --> %s", f.Kind, a.from, a.to)
+				}
+				seen[[2]string{a.from, a.to}] = true
 				if strings.ContainsAny(a.label, ";#") {
-					t.Errorf("label %q holds ; or #, which Mermaid reads as a separator or an entity", a.label)
+					t.Errorf("%s: label %q holds ; or #, which Mermaid reads as a separator or an entity", f.Kind, a.label)
 				}
 			}
-		})
+			for _, s := range f.States() {
+				if !strings.Contains(text, "\n    "+string(s)+`["`) && !strings.Contains(text, "\n    "+string(s)+`(["`) {
+					t.Errorf("%s: state %s is not declared", f.Kind, s)
+				}
+			}
+		}
+	}
+}
+
+// TestOverviewDiagram_SummarisesErrors checks the overview's labels stay
+// short: the errors that stay are one "⚠ errors: stay", and no outcome a
+// call cannot produce is named (the wallet challenge checks no code).
+func TestOverviewDiagram_SummarisesErrors(t *testing.T) {
+	text := visualize.OverviewDiagram(transitions.Link)
+	for _, want := range []string{
+		`New -.->|"⚠ errors: stay"| New`,
+		`WalletAuthed -->|"submit_phone: 409 ALREADY_EXISTS_PHONE"| PhoneConflict`,
+		`SmsSent -.->|"⚠ JWT expired"| New`,
+		`SmsSent -->|"resend_otp<br/>⚠ errors: stay"| SmsSent`,
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("overview lacks %s:\n%s", want, text)
+		}
+	}
+	for _, a := range arrowLines(text) {
+		if n := len(a.label); n > 60 {
+			t.Errorf("overview label %q is %d bytes long, want at most 60", a.label, n)
+		}
+	}
+	complete := visualize.StateDiagram(transitions.Link)
+	for _, l := range legendLines(complete) {
+		if strings.HasPrefix(l, "New: ") && strings.Contains(l, "wrong OTP") {
+			t.Errorf("legend line %q warns of a wrong OTP on the wallet challenge, which checks no code", l)
+		}
 	}
 }
 
@@ -120,10 +172,10 @@ func TestStateDiagram_Shape(t *testing.T) {
 func TestStateDiagram_EscapesLabels(t *testing.T) {
 	f := &transitions.Flow{Kind: "escape", Initial: states.New, Transitions: []transitions.Transition{{
 		Event: transitions.SubmitPhone, From: []states.State{states.New},
-		Edges: []transitions.Edge{{Outcome: transitions.OK, To: states.SmsSent, Label: "a;b #1\nc"}},
+		Edges: []transitions.Edge{{Outcome: transitions.OK, To: states.SmsSent, Label: "a;b #1\nc \"d\" <e>"}},
 	}}}
 	got := visualize.StateDiagram(f)
-	want := "New --> SmsSent: submit_phone: a#59;b #35;1 c\n"
+	want := `New -->|"submit_phone: a#59;b #35;1<br/>c #quot;d#quot; #lt;e#gt;"| SmsSent` + "\n"
 	if !strings.Contains(got, want) {
 		t.Errorf("StateDiagram =\n%s\nwant it to hold %q", got, want)
 	}

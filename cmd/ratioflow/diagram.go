@@ -11,15 +11,16 @@ import (
 )
 
 const diagramAbout = `
-Draw the declared flows, from the same tables the engine runs: a Mermaid
-state diagram with every edge (state), the Mermaid sequence diagram of the
-spec's story (sequence), or a Graphviz digraph (dot). To stdout, or one file
-per flow and format into --out DIR, named as docs/diagrams names them.`
+Draw the declared flows, from the same tables the engine runs: the overview
+of the paths a person walks (overview), the complete state diagram with
+every edge (state), both Mermaid flowcharts, the Mermaid sequence diagram of
+the spec's story (sequence), or a Graphviz digraph (dot). To stdout, or one
+file per flow and format into --out DIR, named as docs/diagrams names them.`
 
 func runDiagram(_ context.Context, e *env, args []string) error {
-	fs := flagSet(e, "diagram", "[--flow NAME|all] [--format state|sequence|dot|all] [--out DIR]", diagramAbout)
+	fs := flagSet(e, "diagram", "[--flow NAME|all] [--format overview|state|sequence|dot|all] [--out DIR]", diagramAbout)
 	flowName := fs.String("flow", string(transitions.KindLink), "the flow to draw: "+kindList()+", or all")
-	formatName := fs.String("format", string(visualize.FormatState), "the diagram: state, sequence, dot, or all")
+	formatName := fs.String("format", string(visualize.FormatOverview), "the diagram: overview, state, sequence, dot, or all")
 	out := fs.String("out", "", "write one file per flow and format into this directory instead of stdout")
 	if err := noArgs(fs, args); err != nil {
 		return err
@@ -36,7 +37,7 @@ func runDiagram(_ context.Context, e *env, args []string) error {
 	if *formatName != "all" {
 		format, err := visualize.ParseFormat(*formatName)
 		if err != nil {
-			return usageErrorf("diagram", "--format %q: one of state, sequence, dot, all", *formatName)
+			return usageErrorf("diagram", "--format %q: one of overview, state, sequence, dot, all", *formatName)
 		}
 		formats = []visualize.Format{format}
 	}

@@ -92,7 +92,7 @@ func TestFlows(t *testing.T) {
 		{name: "show with a wrong key", env: wrongKey, args: []string{"flows", "show", f.linked, "--store", st},
 			want: []string{"view: not shown: the seal key does not open this flow's data", "409"}},
 		{name: "show past its deadline", args: []string{"flows", "show", f.stale, "--store", st}, want: []string{"past its deadline"}},
-		{name: "audit", args: []string{"flows", "audit", f.linked, "--store", st}, want: []string{"stateDiagram-v2", "ALREADY_EXISTS_PHONE"}},
+		{name: "audit", args: []string{"flows", "audit", f.linked, "--store", st}, want: []string{"flowchart TD", "ALREADY_EXISTS_PHONE"}},
 		{name: "audit sequence", args: []string{"flows", "audit", f.linked, "--format", "sequence", "--store", st},
 			want: []string{"sequenceDiagram", "Add new wallet to user"}},
 		{name: "resume", args: []string{"flows", "resume", f.waiting, "--store", st, "--ratio", f.sandbox.URL},

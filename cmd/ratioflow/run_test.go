@@ -115,7 +115,7 @@ func TestRun(t *testing.T) {
 			wantCode: 1, wantStderr: []string{"error:"}},
 
 		// Quick successes.
-		{name: "diagram", args: []string{"diagram"}, wantStdout: []string{"stateDiagram-v2", "PhoneConflict"}},
+		{name: "diagram", args: []string{"diagram"}, wantStdout: []string{"flowchart TD", "PhoneConflict"}},
 		{name: "diagram sequence", args: []string{"diagram", "--flow", "signup", "--format", "sequence"},
 			wantStdout: []string{"sequenceDiagram", "Create user"}},
 		{name: "diagram dot", args: []string{"diagram", "--flow", "signin", "--format", "dot"}, wantStdout: []string{"digraph"}},
@@ -156,8 +156,8 @@ func TestDiagram_Out(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, nil, "diagram", "--flow", "all", "--format", "all", "--out", dir)
 	files := strings.Fields(out)
-	if len(files) != 12 {
-		t.Fatalf("diagram --out wrote %d files, want 12 (4 flows, 3 formats):\n%s", len(files), out)
+	if len(files) != 16 {
+		t.Fatalf("diagram --out wrote %d files, want 16 (4 flows, 4 formats):\n%s", len(files), out)
 	}
 	out = mustRun(t, nil, "diagram", "--flow", "link", "--format", "dot", "--out", dir)
 	if !strings.HasSuffix(strings.TrimSpace(out), "link.dot") {

@@ -10,7 +10,8 @@
 //
 // Mermaid's parsers are lenient: "linkStyle 0 stroke:red" in a state
 // diagram parses, as three new states. So --json also reports what Mermaid
-// understood: the states of a state diagram (without its [*] pseudo-states),
+// understood: the states of a state diagram (without its [*] pseudo-states)
+// or the nodes of a flowchart,
 // the participants of a sequence diagram and its number of messages, for the
 // caller to compare with what it meant to draw. Parsing a sequence diagram
 // also checks its activations: deactivating an inactive participant fails.
@@ -35,7 +36,9 @@ async function check(file) {
     const diagram = await mermaid.mermaidAPI.getDiagramFromText(text);
     result.type = diagram.type;
     const db = diagram.db;
-    if (typeof db.getStates === 'function') {
+    if (typeof db.getVertices === 'function') {
+      result.states = [...db.getVertices().keys()];
+    } else if (typeof db.getStates === 'function') {
       result.states = [...db.getStates().keys()].filter((id) => id !== 'root_start' && id !== 'root_end');
     }
     if (typeof db.getActors === 'function') {
