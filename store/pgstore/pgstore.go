@@ -59,12 +59,9 @@ func New(pool *pgxpool.Pool) *Store {
 // unreachable and never contains the password. The store owns its pool:
 // Close closes it.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, err := ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("parse PostgreSQL URL: %s", scrub(err.Error(), dsn))
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -83,6 +80,20 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open PostgreSQL %s: %s", redact(dsn), scrub(err.Error(), dsn))
 	}
 	return s, nil
+}
+
+// ParseConfig reads dsn as Open does, without connecting: a postgres://
+// URL or a key=value DSN, with DefaultConnectTimeout unless the DSN sets
+// connect_timeout. Its error never contains the password.
+func ParseConfig(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse PostgreSQL URL: %s", scrub(err.Error(), dsn))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	return cfg, nil
 }
 
 // Close ends the store and, if Open made its pool, closes the pool. Every

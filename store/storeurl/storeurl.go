@@ -8,7 +8,8 @@
 //	                             goes to pgx unchanged, pool_max_conns and
 //	                             search_path included
 //
-// Open migrates the durable stores' schema. An unknown scheme, a missing
+// Schemes are case-insensitive. Parse checks a URL without opening
+// anything; Open migrates the durable stores' schema. An unknown scheme, a missing
 // SQLite directory and an unreachable PostgreSQL are errors that say so;
 // no error repeats a password given in the URL.
 package storeurl
@@ -35,38 +36,96 @@ func Default() string {
 	return "sqlite:" + filepath.Join(os.TempDir(), "ratioflow-demo.db")
 }
 
-// Open opens the store rawURL names; see the package doc for the forms.
-// The caller closes the store.
-func Open(ctx context.Context, rawURL string) (store.Store, error) {
+// Kind names the backend a store URL opens.
+type Kind string
+
+// The backends.
+const (
+	Memory   Kind = "memory"   // store/memstore
+	SQLite   Kind = "sqlite"   // store/sqlitestore
+	Postgres Kind = "postgres" // store/pgstore
+)
+
+// Target is what a store URL names, read without opening anything.
+type Target struct {
+	Kind Kind
+	// Path is the SQLite file, for Kind SQLite.
+	Path string
+	// DSN is the URL pgx connects to, for Kind Postgres: rawURL with its
+	// scheme in lower case.
+	DSN string
+}
+
+// URLError is a store URL that names no store, and why. It never holds a
+// password given in the URL.
+type URLError struct {
+	Reason string
+}
+
+// Error returns the reason.
+func (e *URLError) Error() string { return e.Reason }
+
+func badURL(format string, args ...any) error {
+	return &URLError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Parse reads rawURL (see the package doc for the forms) without opening
+// anything: no store file is made and no connection is made (TLS files a
+// PostgreSQL URL names are read, as pgx does). Its errors are
+// *URLError. Open opens what Parse accepts.
+func Parse(rawURL string) (Target, error) {
 	scheme, rest, ok := strings.Cut(rawURL, ":")
-	if !ok || scheme == "" {
-		return nil, fmt.Errorf("store URL %q has no scheme (supported: %s)", rawURL, Supported)
+	switch {
+	case !ok: // no colon, so no password either: the URL may be shown
+		return Target{}, badURL("store URL %q has no scheme (supported: %s)", rawURL, Supported)
+	case scheme == "":
+		return Target{}, badURL("store URL has no scheme before its first colon (supported: %s)", Supported)
 	}
 	switch strings.ToLower(scheme) {
 	case "memory":
 		if rest != "" && rest != "//" {
-			return nil, fmt.Errorf("store URL memory: takes no path, got %q", rest)
+			return Target{}, badURL("store URL memory: takes no path: write memory: or memory://")
 		}
-		return memstore.New(), nil
+		return Target{Kind: Memory}, nil
 	case "sqlite":
 		path := strings.TrimPrefix(rest, "//")
 		switch path {
 		case "":
-			return nil, fmt.Errorf("store URL sqlite: needs a file path, as in sqlite:%s", filepath.Join(os.TempDir(), "flows.db"))
+			return Target{}, badURL("store URL sqlite: needs a file path, as in sqlite:%s", filepath.Join(os.TempDir(), "flows.db"))
 		case ":memory:":
-			return nil, fmt.Errorf("store URL sqlite::memory: is not supported: use memory:")
+			return Target{}, badURL("store URL sqlite::memory: is not supported: use memory:")
 		}
-		s, err := sqlitestore.Open(ctx, path)
+		return Target{Kind: SQLite, Path: path}, nil
+	case "postgres", "postgresql":
+		dsn := strings.ToLower(scheme) + ":" + rest
+		if _, err := pgstore.ParseConfig(dsn); err != nil {
+			return Target{}, &URLError{Reason: err.Error()}
+		}
+		return Target{Kind: Postgres, DSN: dsn}, nil
+	}
+	return Target{}, badURL("unsupported store URL scheme %q (supported: %s)", scheme, Supported)
+}
+
+// Open opens the store rawURL names; see the package doc for the forms.
+// The caller closes the store.
+func Open(ctx context.Context, rawURL string) (store.Store, error) {
+	t, err := Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	switch t.Kind {
+	case SQLite:
+		s, err := sqlitestore.Open(ctx, t.Path)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
-	case "postgres", "postgresql":
-		s, err := pgstore.Open(ctx, rawURL)
+	case Postgres:
+		s, err := pgstore.Open(ctx, t.DSN)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
-	return nil, fmt.Errorf("unsupported store URL scheme %q (supported: %s)", scheme, Supported)
+	return memstore.New(), nil
 }
