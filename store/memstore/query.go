@@ -25,6 +25,16 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 	if backend.MatchesNothing(q) {
 		return store.Page{}, nil
 	}
+	page := s.list(q, after, hasAfter)
+	for i, r := range page.Records {
+		page.Records[i] = r.Clone()
+	}
+	return page, nil
+}
+
+// list returns the page of List, with the stored records themselves. The
+// caller holds s.mu and copies the records before handing them out.
+func (s *Store) list(q store.Query, after backend.Cursor, hasAfter bool) store.Page {
 	before, since := backend.Micro(q.CreatedBefore), backend.Micro(q.CreatedAfter)
 	var recs []*store.Record
 	for _, f := range s.flows {
@@ -42,12 +52,7 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 		recs = append(recs, r)
 	}
 	slices.SortFunc(recs, func(a, b *store.Record) int { return compareAt(a, b.CreatedAt, b.ID) })
-
-	page := backend.Page(q, recs)
-	for i, r := range page.Records {
-		page.Records[i] = r.Clone()
-	}
-	return page, nil
+	return backend.Page(q, recs)
 }
 
 // compareAt orders r against the position (createdAt, id).

@@ -1,5 +1,6 @@
 // Package storetest is the conformance suite of store.Store, and of
-// store.KeyStore for the stores that implement it too.
+// store.KeyStore and store.HistoryLister for the stores that implement them
+// too.
 //
 // Every backend runs it from its own tests with a few lines:
 //
@@ -62,6 +63,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NoAliasing", testNoAliasing},
 		{"CancelledContext_WritesNothing", testCancelledContext},
 		{"Closed_ErrClosed", testClosed},
+		// store.HistoryLister, for the stores that implement it.
+		{"ListHistories_MatchesListAndHistory", histories(testListHistories)},
+		{"ListHistories_TokensAndErrors", histories(testListHistoriesTokens)},
 		// store.KeyStore, for the stores that implement it.
 		{"Keys_ClaimFinishReplay", keys(testKeysClaimFinishReplay)},
 		{"Keys_Fingerprint", keys(testKeysFingerprint)},
