@@ -30,6 +30,7 @@ else the demo's SQLite file):
   cancel ID          move a flow to Canceled
   sweep              expire the flows past their deadline
   purge              apply a retention policy to the ended flows
+  stats              the traffic of every edge: how flows end, the errors they hit
 
 list, audit and purge need no seal key: records and histories hold no
 secret. show needs it to show the view; resume, cancel and sweep need it to
@@ -54,6 +55,7 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 	subs := map[string]func(context.Context, *env, []string) error{
 		"list": flowsList, "show": flowsShow, "audit": flowsAudit,
 		"resume": flowsResume, "cancel": flowsCancel, "sweep": flowsSweep, "purge": flowsPurge,
+		"stats": flowsStats,
 	}
 	if len(args) == 0 {
 		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep or purge")
