@@ -25,6 +25,7 @@ const (
 	DefaultRetryWaitMin  = 200 * time.Millisecond
 	DefaultRetryWaitMax  = 5 * time.Second
 	DefaultMaxRetryAfter = 30 * time.Second
+	DefaultRetryBudget   = 2 * time.Second
 	DefaultTimeout       = 30 * time.Second
 	DefaultUserAgent     = "ratioflow (+https://github.com/ratioflow/ratioflow)"
 )
@@ -60,6 +61,13 @@ type Client struct {
 	// (zero means the default). A longer one ends the call at once with
 	// the *APIError, whose RetryAfter tells the caller when to try again.
 	MaxRetryAfter time.Duration
+	// RetryBudget bounds the total time one call spends waiting between
+	// its attempts (zero means the default, 2 s). A retry whose wait would
+	// overrun it is not made: the call ends with the last answer, so a
+	// persistent 429 reaches the caller as an *APIError carrying Ratio's
+	// RetryAfter at once instead of holding it for a minute. A person
+	// waiting on a step is better told when to try again.
+	RetryBudget time.Duration
 	// RetryPolicy decides which failed attempts are tried again; nil means
 	// DefaultRetryPolicy. Whatever it answers, the client never repeats a
 	// side effect that may have been applied.
@@ -94,6 +102,7 @@ type config struct {
 	httpClient                      *http.Client
 	retryMax                        int
 	waitMin, waitMax, maxRetryAfter time.Duration
+	budget                          time.Duration
 	policy                          RetryPolicy
 	logger                          *slog.Logger
 	userAgent                       string
@@ -145,6 +154,7 @@ func (c *Client) config() *config {
 			waitMin:       orDefault(c.RetryWaitMin, DefaultRetryWaitMin),
 			waitMax:       orDefault(c.RetryWaitMax, DefaultRetryWaitMax),
 			maxRetryAfter: orDefault(c.MaxRetryAfter, DefaultMaxRetryAfter),
+			budget:        orDefault(c.RetryBudget, DefaultRetryBudget),
 			policy:        c.RetryPolicy,
 			logger:        c.Logger,
 			userAgent:     c.UserAgent,

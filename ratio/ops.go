@@ -52,12 +52,16 @@ func (o Op) Path() string {
 // the sandbox's call counters use.
 func (o Op) Route() string { return o.Method() + " " + o.Path() }
 
-// SideEffect reports whether the operation changes something outside the
-// session: sends an SMS or an email, adds a wallet, creates a user. Such a
-// call is never retried after an ambiguous failure.
+// SideEffect reports whether the operation changes something that a second
+// try cannot undo: sends an SMS or an email, adds a wallet, creates a
+// user, or authenticates, which spends its one-time code or wallet
+// challenge (Ratio's are single use, so the same code or signature sent
+// again is refused). Such a call is never retried after an ambiguous
+// failure: the caller learns that it may have been applied.
 func (o Op) SideEffect() bool {
 	switch o {
-	case OpSendSMS, OpSendEmail, OpAddWalletToUser, OpCreateUser:
+	case OpSendSMS, OpSendEmail, OpAddWalletToUser, OpCreateUser,
+		OpAuthenticateWallet, OpAuthenticateSMS, OpAuthenticateEmail:
 		return true
 	}
 	return false

@@ -49,8 +49,9 @@ func (o Outcome) mayHaveApplied() bool {
 //
 // Whatever a policy answers, the client never repeats an attempt of an
 // operation with a side effect (Op.SideEffect) that may have been applied,
-// never sleeps a Retry-After longer than Client.MaxRetryAfter, and makes
-// at most Client.RetryMax retries.
+// never sleeps a Retry-After longer than Client.MaxRetryAfter, never waits
+// more than Client.RetryBudget in all, and makes at most Client.RetryMax
+// retries.
 type RetryPolicy func(ctx context.Context, o Outcome) (bool, error)
 
 // DefaultRetryPolicy returns ctx.Err() first if the context has ended.
@@ -124,6 +125,8 @@ type call struct {
 	applied bool
 	// wait is the back-off checkRetry chose for retryablehttp to sleep.
 	wait time.Duration
+	// waited is the total of the waits chosen so far.
+	waited time.Duration
 }
 
 func (cl *call) retryClient() *retryablehttp.Client {
@@ -177,6 +180,11 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 		why = "Retry-After exceeds MaxRetryAfter"
 		attrs = append(attrs, slog.Duration("retry_after", o.RetryAfter))
 	}
+	wait := max(backoff(cl.conf.waitMin, cl.conf.waitMax, o.Attempt), o.RetryAfter)
+	if why == "" && cl.waited+wait > cl.conf.budget {
+		why = "retry budget spent"
+		attrs = append(attrs, slog.Duration("wait", wait), slog.Duration("waited", cl.waited))
+	}
 	if why != "" {
 		cl.conf.logger.LogAttrs(ctx, slog.LevelInfo, "ratio: not retrying", append(attrs, slog.String("reason", why))...)
 		return false, nil
@@ -184,7 +192,8 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	if resp != nil {
 		attrs = append(attrs, slog.String("code", peekCode(resp)))
 	}
-	cl.wait = max(backoff(cl.conf.waitMin, cl.conf.waitMax, o.Attempt), o.RetryAfter)
+	cl.wait = wait
+	cl.waited += wait
 	cl.conf.logger.LogAttrs(ctx, slog.LevelInfo, "ratio: retrying", append(attrs, slog.Duration("wait", cl.wait))...)
 	return true, nil
 }

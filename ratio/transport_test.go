@@ -106,61 +106,69 @@ func TestClient_SideEffects_ConnectionLostIsAmbiguous(t *testing.T) {
 	}
 }
 
-func TestClient_AuthenticateSMS_RetriesLostConnection(t *testing.T) {
-	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, n int) {
-		if n == 1 {
-			hangUp(w)
-			return
-		}
-		reply(w, 200, `{"sessionJwt":"jwt"}`)
-	})
-	c, _ := newTestClient(f.URL)
-	if err := authSMS(context.Background(), c); err != nil {
-		t.Fatalf("AuthenticateSMS() = %v, want success on the second attempt", err)
-	}
-	if n := len(f.requests()); n != 2 {
-		t.Errorf("AuthenticateSMS() made %d requests, want 2", n)
-	}
-}
-
-// stall answers the first request only when the client has given up on it.
-func stall(answer string) func(http.ResponseWriter, *http.Request, int) {
-	return func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 1 {
-			<-r.Context().Done()
-			return
-		}
-		reply(w, 200, answer)
-	}
-}
-
-func TestClient_Timeouts(t *testing.T) {
-	tests := []struct {
-		name          string
-		call          func(context.Context, ratio.API) error
-		answer        string
-		wantRequests  int
-		wantAmbiguous bool
+// A read whose connection was lost is made again; an authentication is
+// not: its one-time code may be spent, and the same code sent again would
+// be refused as wrong.
+func TestClient_LostConnection(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		call         func(context.Context, ratio.API) error
+		answer       string
+		wantRequests int
 	}{
-		{"SendSMS gives up", sendSMS, `{"phoneId":"p"}`, 1, true},
-		{"GetUser retries", getUser, userJSON, 2, false},
-	}
-	for _, tt := range tests {
+		{"GetUser retried", getUser, userJSON, 2},
+		{"AuthenticateSMS not retried", authSMS, `{"sessionJwt":"jwt"}`, 1},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t, stall(tt.answer))
+			f := newFake(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				if n == 1 {
+					hangUp(w)
+					return
+				}
+				reply(w, 200, tt.answer)
+			})
 			c, _ := newTestClient(f.URL)
-			c.HTTPClient = &http.Client{Timeout: 400 * time.Millisecond} // per attempt
 			err := tt.call(context.Background(), c)
-			if got := errors.Is(err, ratio.ErrAmbiguous); got != tt.wantAmbiguous {
-				t.Errorf("call = %v, ErrAmbiguous %v, want %v", err, got, tt.wantAmbiguous)
+			if tt.wantRequests == 2 && err != nil {
+				t.Fatalf("%s = %v, want success on the second attempt", tt.name, err)
 			}
-			if tt.wantAmbiguous == (err == nil) {
-				t.Errorf("call = %v, want error %v", err, tt.wantAmbiguous)
+			if tt.wantRequests == 1 && !errors.Is(err, ratio.ErrAmbiguous) {
+				t.Fatalf("%s = %v, want ErrAmbiguous: the code may be spent", tt.name, err)
 			}
 			if n := len(f.requests()); n != tt.wantRequests {
-				t.Errorf("call made %d requests, want %d", n, tt.wantRequests)
+				t.Errorf("%s made %d requests, want %d", tt.name, n, tt.wantRequests)
 			}
 		})
+	}
+}
+
+// A persistent 429 whose Retry-After overruns the retry budget ends the
+// call at once, with Ratio's Retry-After for the caller.
+func TestClient_RetryBudget(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
+		w.Header().Set("Retry-After", "20")
+		reply(w, 429, errorBody(ratio.CodeTooManyRequests, ""))
+	})
+	c, logs := newTestClient(f.URL)
+	var reason string
+	logs.onWrite = func(r slog.Record) {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "reason" {
+				reason = a.Value.String()
+			}
+			return true
+		})
+	}
+	err := sendSMS(context.Background(), c)
+	var ae *ratio.APIError
+	if !errors.As(err, &ae) || ae.Status != 429 || ae.RetryAfter != 20*time.Second {
+		t.Fatalf("SendSMS() = %v, want the 429 with Retry-After 20s", err)
+	}
+	if n := len(f.requests()); n != 1 {
+		t.Errorf("SendSMS() made %d requests, want 1", n)
+	}
+	if reason != "retry budget spent" {
+		t.Errorf("not retrying because %q, want the budget", reason)
 	}
 }
 
@@ -172,6 +180,7 @@ func TestClient_SendSMS_CancelledDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, logs := newTestClient(f.URL)
+	c.RetryBudget = time.Minute
 	logs.onWrite = func(r slog.Record) {
 		if r.Message == "ratio: retrying" {
 			cancel() // the client is about to sleep 20 s
@@ -222,7 +231,7 @@ func TestClient_CancelledBeforeCall_SendsNothing(t *testing.T) {
 func TestClient_DeadlineDuringBackoff(t *testing.T) {
 	f := newFake(t, always(503, errorBody(ratio.CodeInternal, "")))
 	c, _ := newTestClient(f.URL)
-	c.RetryWaitMin, c.RetryWaitMax = time.Minute, time.Minute
+	c.RetryWaitMin, c.RetryWaitMax, c.RetryBudget = time.Minute, time.Minute, time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := getUser(ctx, c); !errors.Is(err, context.DeadlineExceeded) {
