@@ -24,6 +24,9 @@ type result struct {
 	message    string
 	duration   time.Duration
 	apply      func(d *data) // the data a success teaches
+	// spent marks a refusal of input an earlier attempt whose answer was
+	// lost may have spent (see spent.go).
+	spent bool
 }
 
 // call makes t's Ratio call with the flow's data and the event's input and
@@ -196,13 +199,17 @@ func failed(t *transitions.Transition, err error, d *data, now time.Time) result
 	}
 	res.message = explain(res.outcome, res.code)
 	if errors.Is(err, ratio.ErrAmbiguous) || (res.outcome == transitions.Transient && sideEffect(t.Call)) {
-		// The send may have gone out: pace the next one as if it had.
+		// The call may have been carried out: a send may have gone out
+		// (pace the next one as if it had), a code or challenge may be
+		// spent.
 		res.apply = func(d *data) {
 			switch t.Call {
 			case transitions.CallSendSMS, transitions.CallSendEmail:
 				d.UncertainSendAt = now
 			case transitions.CallCreateUser:
 				d.CreateUncertain = true
+			case transitions.CallAuthenticateSMS, transitions.CallAuthenticateEmail, transitions.CallAuthenticateWallet:
+				d.UncertainAuth = string(t.Call)
 			}
 		}
 	}

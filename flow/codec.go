@@ -191,6 +191,7 @@ func (d *data) encode(b []byte) []byte {
 		e.str(l.Code)
 		e.str(l.Message)
 	}
+	e.str(d.UncertainAuth)
 	return e.b
 }
 
@@ -230,6 +231,7 @@ func decodeData(b []byte) (*data, error) {
 	if r.bool() {
 		d.Last = &lastStep{Event: r.str(), Outcome: r.str(), Status: int(r.int()), Code: r.str(), Message: r.str()}
 	}
+	d.UncertainAuth = r.str()
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -24,7 +24,8 @@ func full() *data {
 		User:    &userInfo{ID: "u", FirstName: "Ada", LastName: "Lovelace", KYCStatus: "NOT_STARTED"},
 		Wallets: []string{"0xa", "0xb"}, EnteredAt: t.Add(time.Second), OTPAttempts: 2, LastSentAt: t.Add(2 * time.Second),
 		Backoffs: 3, RetryAt: t.Add(3 * time.Second), UncertainSendAt: t.Add(4 * time.Second), CreateUncertain: true,
-		Last: &lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401, Code: "INVALID_OTP", Message: "wrong or expired code"},
+		UncertainAuth: "otp/sms:authenticate",
+		Last:          &lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401, Code: "INVALID_OTP", Message: "wrong or expired code"},
 	}
 }
 
@@ -41,10 +42,10 @@ func TestCodec_RoundTrip(t *testing.T) {
 }
 
 // Data encoded before a field was appended opens with that field zero: an
-// encoding cut before its last field (the presence byte of Last) decodes.
+// encoding cut before its last field (the length of UncertainAuth) decodes.
 func TestCodec_OlderEncodingsOpen(t *testing.T) {
 	d := full()
-	d.Last = nil
+	d.UncertainAuth = ""
 	enc := d.encode(nil)
 	got, err := decodeData(enc[:len(enc)-1])
 	if err != nil {

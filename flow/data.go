@@ -47,6 +47,10 @@ type data struct {
 	UncertainSendAt time.Time `json:"uncertainSendAt,omitzero"`
 	// CreateUncertain marks a user creation whose answer was lost.
 	CreateUncertain bool `json:"createUncertain,omitempty"`
+	// UncertainAuth names the authentication call (a one-time code or a
+	// wallet signature) whose answer was lost: the code or challenge it
+	// sent may be spent. See spent.go.
+	UncertainAuth string `json:"uncertainAuth,omitempty"`
 
 	// The last step's result, for the view.
 	Last *lastStep `json:"last,omitempty"`
@@ -112,6 +116,7 @@ func (d *data) jwt() ratio.Secret { return ratio.Secret(d.JWT) }
 // sent records a code sent at now: attempts start over.
 func (d *data) sent(now time.Time) {
 	d.LastSentAt, d.UncertainSendAt, d.OTPAttempts = now, time.Time{}, 0
+	d.UncertainAuth = "" // a refusal of the new code is the person's
 }
 
 // forget drops what an ended flow no longer needs, secrets first.

@@ -22,9 +22,9 @@ import (
 
 // injections are the sandbox answers that produce each error class.
 func injection(o transitions.Outcome, op ratio.Op) func(h *flowtest.Harness) {
-	transient := 3 // the client retries reads and authentications twice in tests
+	transient := 3 // the client retries reads twice in tests
 	if op.SideEffect() {
-		transient = 1 // and never a side effect
+		transient = 1 // and never a side effect or an authentication
 	}
 	switch o {
 	case transitions.Conflict:

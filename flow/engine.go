@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -94,6 +95,25 @@ func (e *Engine) Policy() Policy { return e.policy }
 // (for the link flow: ask Ratio for the wallet's challenge). Invalid input
 // is a *ratio.InputError and creates nothing.
 func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject string, in Input) (*View, error) {
+	return e.start(ctx, kind, subject, "", in)
+}
+
+// StartKeyed is Start made safe to retry after its answer was lost: the
+// flow's ID is derived from subject and key (a client's Idempotency-Key),
+// so a start retried with the same key, in this process or another,
+// returns the flow the first one created, brought up to date as Resume
+// does, instead of creating a second flow. A key that already started a
+// flow of another kind is ErrKeyReused. An empty key is Start.
+func (e *Engine) StartKeyed(ctx context.Context, kind transitions.Kind, subject, key string, in Input) (*View, error) {
+	if key == "" {
+		return e.Start(ctx, kind, subject, in)
+	}
+	sum := sha256.Sum256([]byte("ratioflow start\x00" + subject + "\x00" + key))
+	return e.start(ctx, kind, subject, hex.EncodeToString(sum[:16]), in)
+}
+
+// start is Start with the flow's ID, or "" for a new one.
+func (e *Engine) start(ctx context.Context, kind transitions.Kind, subject, id string, in Input) (*View, error) {
 	c, ok := e.flows[kind]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownKind, kind, transitions.Kinds())
@@ -109,8 +129,11 @@ func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject strin
 		return nil, err
 	}
 	now := e.now()
+	if id == "" {
+		id = newFlowID(now)
+	}
 	rec := &store.Record{
-		ID: newFlowID(now), Kind: string(kind), GraphVersion: c.version, State: c.flow.Initial,
+		ID: id, Kind: string(kind), GraphVersion: c.version, State: c.flow.Initial,
 		Subject: subject, CreatedAt: now, UpdatedAt: now,
 	}
 	d.EnteredAt = now
@@ -119,13 +142,35 @@ func (e *Engine) Start(ctx context.Context, kind transitions.Kind, subject strin
 		return nil, err
 	}
 	r := &run{e: e, c: c, rec: rec, d: d, chain: true}
-	r.preclaim() // the first automatic step's call, recorded with the flow
-	if err := e.store.Create(ctx, rec); err != nil {
+	r.preclaim()                     // the first automatic step's call, recorded with the flow
+	ctx = context.WithoutCancel(ctx) // as in run.step: the caller may go, the flow goes on
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := e.store.Create(wctx, rec); errors.Is(err, store.ErrAlreadyExists) && id != "" {
+		return e.restart(ctx, kind, rec.ID, subject)
+	} else if err != nil {
 		return nil, fmt.Errorf("create flow: %w", err)
 	}
 	r.writes++
 	e.cache.put(rec, d)
 	e.log.LogAttrs(ctx, slog.LevelInfo, "flow started", slog.String("flow", rec.ID), slog.String("kind", rec.Kind))
+	err = r.autos(ctx)
+	return r.view(), err
+}
+
+// restart answers a keyed start whose flow exists: the flow, resumed.
+func (e *Engine) restart(ctx context.Context, kind transitions.Kind, id, subject string) (*View, error) {
+	r, err := e.load(ctx, id, subject)
+	if err != nil {
+		return nil, err
+	}
+	if r.rec.Kind != string(kind) {
+		return nil, fmt.Errorf("%w: it started a %s flow", ErrKeyReused, r.rec.Kind)
+	}
+	if err := r.prepare(ctx); err != nil {
+		return r.viewOrNil(), err
+	}
+	r.chain = true
 	err = r.autos(ctx)
 	return r.view(), err
 }
@@ -185,8 +230,13 @@ func (e *Engine) Step(ctx context.Context, id, subject string, event transitions
 	return r.step(ctx, event, &in)
 }
 
-// step is Step on a loaded flow.
+// step is Step on a loaded flow. From here on the step no longer depends
+// on its caller: a caller that goes away (a frontend dropping its request)
+// does not cut short a Ratio call or the write of its answer, and the flow
+// moves exactly as if the caller had stayed. Each write is bounded by
+// writeTimeout and each Ratio call by Policy.CallTimeout instead.
 func (r *run) step(ctx context.Context, event transitions.Event, in *Input) (*View, error) {
+	ctx = context.WithoutCancel(ctx)
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
 	}
@@ -239,6 +289,7 @@ func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) 
 	if err != nil {
 		return nil, err
 	}
+	ctx = context.WithoutCancel(ctx) // as in run.step
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
 	}

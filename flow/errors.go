@@ -35,6 +35,17 @@ var (
 	// ErrStepFailed: a Ratio call failed and left the flow where it was.
 	// The error is a *StepError.
 	ErrStepFailed = errors.New("step failed")
+	// ErrAttemptsExhausted: the last one-time code allowed was wrong and
+	// the flow moved to Failed. The error is a *StepError, returned with
+	// the Failed flow's view.
+	ErrAttemptsExhausted = errors.New("no one-time code attempt left")
+	// ErrSpent: Ratio refused a code or signature that an earlier attempt,
+	// whose answer was lost, may have used up. No attempt was counted. The
+	// error is a *StepError with Spent set.
+	ErrSpent = errors.New("code or challenge spent by an attempt whose answer was lost")
+	// ErrKeyReused: StartKeyed was given a key that started a flow of
+	// another kind.
+	ErrKeyReused = errors.New("start key already used for another kind of flow")
 	// ErrSealed: the flow's data could not be opened with the configured
 	// seal key (a wrong key, or data written by another deployment).
 	ErrSealed = errors.New("flow data cannot be unsealed")
@@ -98,7 +109,9 @@ func (e *GraphChangedError) Error() string {
 func (e *GraphChangedError) Unwrap() error { return ErrGraphChanged }
 
 // StepError is a step whose Ratio call failed and left the flow in the
-// state it was in: the user retries, fixes the input or waits. It wraps
+// state it was in: the user retries, fixes the input or waits. The one
+// failure that moves the flow and is still an error is the last wrong
+// one-time code (Outcome AttemptsExhausted): the flow is then Failed. It wraps
 // Ratio's error, so errors.Is(err, ratio.ErrInvalidOTP) and friends work.
 // (A failure that moves the flow, such as 409 ALREADY_EXISTS_PHONE leading
 // to PhoneConflict, is not an error: Step returns the new view.)
@@ -115,7 +128,12 @@ type StepError struct {
 	RetryAfter time.Duration
 	// AttemptsLeft counts the one-time code attempts still allowed.
 	AttemptsLeft int
-	Err          error
+	// Spent reports that Ratio refused a code or signature that an earlier
+	// attempt, whose answer was lost, may have used up: codes and wallet
+	// challenges are single use. No attempt was counted for it; a new code
+	// may be sent at once, and the view holds a fresh challenge.
+	Spent bool
+	Err   error
 }
 
 // Error returns the error text.
@@ -130,7 +148,18 @@ func (e *StepError) Error() string {
 // Unwrap returns the underlying error.
 func (e *StepError) Unwrap() error { return e.Err }
 
-// Is reports whether target is ErrStepFailed, or ErrTooEarly for a 429.
+// Is reports whether target is ErrStepFailed, ErrTooEarly for a 429,
+// ErrAttemptsExhausted for the last wrong code, or ErrSpent.
 func (e *StepError) Is(target error) bool {
-	return target == ErrStepFailed || (target == ErrTooEarly && e.Outcome == transitions.RateLimited)
+	switch target {
+	case ErrStepFailed:
+		return true
+	case ErrTooEarly:
+		return e.Outcome == transitions.RateLimited
+	case ErrAttemptsExhausted:
+		return e.Outcome == transitions.AttemptsExhausted
+	case ErrSpent:
+		return e.Spent
+	}
+	return false
 }

@@ -43,7 +43,7 @@ func TestEngine_OnStep(t *testing.T) {
 	v := h.Run(transitions.KindLink, toConflict(w, p))
 	// A process dies during the send; this engine settles it and sends.
 	stepAndDie(t, h, newDying(t, h.Ratio, true), v.ID, transitions.ConfirmPhone, flow.Input{})
-	h.Clock.Advance(e.Policy().PendingTimeout)
+	h.Clock.Advance(e.Policy().ResendCooldown) // past the lease and the lost code's cooldown
 	if got, err := e.Step(ctx, v.ID, h.Subject, transitions.ConfirmPhone, flow.Input{}); err != nil || got.State != states.SmsFirstSent {
 		t.Fatalf("confirm after the lost send = %v, %v", got, err)
 	}

@@ -79,7 +79,7 @@ func TestLink_WrongCodeUntilTheLimit(t *testing.T) {
 		flowtest.Step{Name: "wrong again", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(p.Phone), WantErr: ratio.ErrInvalidOTP,
 			Want: flowtest.Want{State: states.SmsFirstSent, AttemptsLeft: flowtest.Ptr(1)}},
 		flowtest.Step{Name: "no attempt left: failed", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(p.Phone),
-			Want: flowtest.Want{State: states.Failed, Next: nextEnded, Last: "submit_otp:attempts_exhausted"}},
+			WantErr: flow.ErrAttemptsExhausted, Want: flowtest.Want{State: states.Failed, Next: nextEnded, Last: "submit_otp:attempts_exhausted"}},
 		flowtest.Step{Name: "an ended flow takes no event", Event: transitions.SubmitOTP, Fill: flowtest.CodeSentTo(p.Phone),
 			WantErr: flow.ErrEnded, Want: flowtest.Want{State: states.Failed}},
 	))

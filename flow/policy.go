@@ -25,11 +25,18 @@ type Policy struct {
 	// (the wait doubles from BackoffBase with each 429, with jitter, never
 	// less than Ratio's Retry-After, never more than BackoffMax).
 	BackoffBase, BackoffMax time.Duration
-	// PendingTimeout is how long a recorded Ratio call may stay in flight
-	// before another process treats its step as dead and reconciles it. It
-	// must exceed the Ratio client's total time for one call, retries
-	// included.
+	// PendingTimeout is the lease of a recorded Ratio call: the process
+	// making the call renews it every third of this time while it waits for
+	// Ratio, so it only runs out when that process died (or lost its
+	// store). Until then the flow belongs to that step and another step is
+	// refused with ErrConcurrentStep; after it, the next step settles the
+	// call as reconcile describes. The default is 10 seconds.
 	PendingTimeout time.Duration
+	// CallTimeout bounds one Ratio call, the client's retries included. A
+	// step's call runs to its end, and its answer is kept, even when the
+	// caller of Step goes away: only this deadline cuts it short. The
+	// default is 30 seconds.
+	CallTimeout time.Duration
 }
 
 // DefaultPolicy returns the defaults.
@@ -41,7 +48,8 @@ func DefaultPolicy() Policy {
 		ResendCooldown: 30 * time.Second,
 		BackoffBase:    time.Second,
 		BackoffMax:     time.Minute,
-		PendingTimeout: 2 * time.Minute,
+		PendingTimeout: 10 * time.Second,
+		CallTimeout:    30 * time.Second,
 	}
 }
 
@@ -67,6 +75,9 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.PendingTimeout <= 0 {
 		p.PendingTimeout = d.PendingTimeout
+	}
+	if p.CallTimeout <= 0 {
+		p.CallTimeout = d.CallTimeout
 	}
 	return p
 }

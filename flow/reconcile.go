@@ -19,10 +19,10 @@ const (
 )
 
 // reconcile settles a Ratio call that another step recorded as pending and
-// never finished. While the call may still be in flight (younger than
-// Policy.PendingTimeout) the flow belongs to that step: ErrConcurrentStep.
-// After that its process is taken for dead, and instead of repeating the
-// call blindly:
+// never finished. While its lease holds (see lease.go) the call is in
+// flight and the flow belongs to that step: ErrConcurrentStep. Once the
+// lease ran out its process is taken for dead, and instead of repeating
+// the call blindly:
 //   - addToUser: the user's wallets are read; if the wallet is there the
 //     call had landed and the flow takes its ok edge without calling again
 //     (a wallet is never added twice);
@@ -30,11 +30,16 @@ const (
 //     out the resend cooldown from the time of the lost one;
 //   - a user creation: the next attempt treats ALREADY_EXISTS_USER as the
 //     lost creation's success;
-//   - anything else (reads and authentications) is safe to make again.
+//   - an authentication (a one-time code or a wallet signature): Ratio's
+//     codes and challenges are single use, so the one sent may be spent.
+//     The flow remembers it (see spent.go): Ratio's next refusal of a
+//     code costs no attempt and lets a new code be sent at once, and a
+//     wallet challenge is replaced by a fresh one;
+//   - anything else (the reads, a challenge) is safe to make again.
 func (r *run) reconcile(ctx context.Context) error {
 	p := r.rec.Pending
-	if age := r.e.now().Sub(p.StartedAt); age < r.e.policy.PendingTimeout {
-		return fmt.Errorf("%w: %s in flight for %s", ErrConcurrentStep, p.Call, age.Round(time.Millisecond))
+	if age := r.e.now().Sub(leasedAt(p)); age < r.e.policy.PendingTimeout {
+		return fmt.Errorf("%w: %s in flight (lease renewed %s ago)", ErrConcurrentStep, p.Call, age.Round(time.Millisecond))
 	}
 	return r.settle(ctx)
 }
@@ -54,21 +59,30 @@ func (r *run) settle(ctx context.Context) error {
 		r.d.UncertainSendAt = p.StartedAt
 	case transitions.CallCreateUser:
 		r.d.CreateUncertain = true
+	case transitions.CallAuthenticateSMS, transitions.CallAuthenticateEmail, transitions.CallAuthenticateWallet:
+		r.d.UncertainAuth = p.Call
 	}
 	state := r.rec.State
 	r.rec.Pending = nil
+	entries := []store.HistoryEntry{{At: now, From: state, To: state, Event: p.Event, Outcome: OutcomeReconciled, Call: p.Call}}
+	if transitions.Call(p.Call) == transitions.CallAuthenticateWallet {
+		// The challenge may be spent: show a fresh one at once.
+		entries = append(entries, r.freshChallenge(ctx)...)
+	}
 	sealed, err := r.e.sealer.seal(r.rec.ID, r.d)
 	if err != nil {
 		return err
 	}
 	r.rec.Data, r.rec.UpdatedAt = sealed, now
-	entry := store.HistoryEntry{At: now, From: state, To: state, Event: p.Event, Outcome: OutcomeReconciled, Call: p.Call}
-	if err := r.e.store.Update(ctx, r.rec, entry); err != nil {
+	if err := r.persist(ctx, entries...); err != nil {
+		r.e.cache.drop(r.rec.ID)
 		return storeErr(r.rec.ID, err)
 	}
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
-	r.e.stepped(r.rec.Kind, entry)
+	for _, entry := range entries {
+		r.e.stepped(r.rec.Kind, entry)
+	}
 	return nil
 }
 
@@ -79,6 +93,8 @@ func (r *run) walletListed(ctx context.Context) bool {
 	if r.d.UserID == "" {
 		return false
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
+	defer cancel()
 	ws, err := r.e.ratio.ListWallets(ctx, r.d.jwt(), r.d.UserID)
 	if err != nil {
 		return false

@@ -29,15 +29,17 @@ type run struct {
 	claimed *transitions.Transition
 	// writes counts this run's successful writes.
 	writes int
+	// fresh reports that this run fetched a fresh wallet challenge.
+	fresh bool
 }
 
 // maxAutos bounds the automatic steps run after one step, in case a table
 // ever chains them in a loop.
 const maxAutos = 16
 
-// writeTimeout bounds the write that records a call's outcome. That write
-// does not use the caller's context: once Ratio answered, its answer must
-// be kept even if the caller went away.
+// writeTimeout bounds each write of a step. The step's writes do not use
+// the caller's context (see run.step), so this is what bounds them; the
+// write that keeps a Ratio answer retries within it (see persist).
 const writeTimeout = 10 * time.Second
 
 func (r *run) view() *View { return r.e.view(r.c, r.rec, r.d) }
@@ -142,9 +144,15 @@ func (r *run) fire(ctx context.Context, t *transitions.Transition, in *Input) er
 }
 
 // finish moves the flow along the edge of res's outcome and persists it.
+// A failure that leaves the flow where it was, and a last wrong code, are
+// returned as a *StepError after the write.
 func (r *run) finish(ctx context.Context, t *transitions.Transition, res result) error {
 	from := r.rec.State
-	if res.outcome == transitions.InvalidOTP {
+	var also []store.HistoryEntry
+	switch {
+	case r.spent(t, res):
+		also = r.forgive(ctx, t, &res)
+	case res.outcome == transitions.InvalidOTP:
 		r.d.OTPAttempts++
 		if r.d.OTPAttempts >= r.e.policy.OTPAttempts {
 			res.outcome = transitions.AttemptsExhausted
@@ -166,11 +174,11 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 	if to != from {
 		r.preclaim()
 	}
-	if err := r.write(ctx, t, res, from, to); err != nil {
+	if err := r.write(ctx, t, res, from, to, also...); err != nil {
 		r.rec.Pending, r.claimed = nil, nil
 		return err
 	}
-	if to == from && failure(res.outcome) {
+	if (to == from && failure(res.outcome)) || res.outcome == transitions.AttemptsExhausted {
 		return r.stepError(t, res)
 	}
 	return nil
@@ -204,24 +212,18 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 	return r.callRatio(ctx, t, in, now)
 }
 
-// callRatio makes t's Ratio call, recorded as pending at now.
+// callRatio makes t's Ratio call, recorded as pending at now. The call
+// does not depend on the step's caller (see run.step): it runs until
+// Ratio answers or Policy.CallTimeout passes, and the lease of its pending
+// record is renewed meanwhile, so no other process takes the step for dead.
 func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Input, now time.Time) (result, error) {
-	callCtx, cancel := context.WithTimeout(ctx, r.e.policy.PendingTimeout/2)
+	callCtx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
 	defer cancel()
+	stop := r.holdLease(callCtx)
 	started := time.Now()
 	res := r.e.call(callCtx, t, r.d, in, now)
 	res.duration = time.Since(started)
-	if ctx.Err() != nil {
-		// The caller went away during the call, but this process did not:
-		// settle the unknown outcome now, as the next step would after a
-		// crash, rather than hold the flow for the pending timeout.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-		defer cancel()
-		if err := r.settle(sctx); err != nil {
-			return result{}, errors.Join(ctx.Err(), err)
-		}
-		return result{}, ctx.Err()
-	}
+	stop()
 	return res, nil
 }
 
@@ -229,7 +231,9 @@ func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Inpu
 // also makes this step the only one on the flow.
 func (r *run) claim(ctx context.Context, t *transitions.Transition, now time.Time) error {
 	r.rec.Pending = pendingCall(t, now)
-	if err := r.e.store.Update(ctx, r.rec); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := r.e.store.Update(wctx, r.rec); err != nil {
 		r.rec.Pending = nil
 		return storeErr(r.rec.ID, err)
 	}
@@ -279,6 +283,9 @@ func (r *run) record(t *transitions.Transition, res result, from, to states.Stat
 		r.d.RetryAt = now.Add(r.e.policy.backoff(r.d.Backoffs, res.retryAfter)).Truncate(time.Microsecond)
 	case transitions.OK, transitions.NewUser:
 		r.d.Backoffs, r.d.RetryAt = 0, time.Time{}
+		if r.d.UncertainAuth == string(t.Call) {
+			r.d.UncertainAuth = "" // the authentication went through after all
+		}
 	}
 	r.d.Last = &lastStep{Event: string(t.Event), Outcome: string(res.outcome), Status: res.status,
 		Code: res.code, Message: res.message}
@@ -294,26 +301,29 @@ func (r *run) record(t *transitions.Transition, res result, from, to states.Stat
 	r.rec.ExpiresAt = r.e.deadline(r.rec, r.d)
 }
 
-// write persists the step with its audit entry.
-func (r *run) write(ctx context.Context, t *transitions.Transition, res result, from, to states.State) error {
+// write persists the step with its audit entry, after the entries of the
+// calls the step made on its own account (also).
+func (r *run) write(ctx context.Context, t *transitions.Transition, res result, from, to states.State,
+	also ...store.HistoryEntry) error {
 	now := r.e.now()
 	entry := store.HistoryEntry{At: now, From: from, To: to, Event: string(t.Event), Outcome: string(res.outcome),
 		Call: string(t.Call), Status: res.status, Code: res.code, Duration: res.duration}
+	entries := append(also, entry)
 	sealed, err := r.e.sealer.seal(r.rec.ID, r.d)
 	if err != nil {
 		return err
 	}
 	r.rec.Data = sealed
 	r.rec.UpdatedAt = now
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
-	if err := r.e.store.Update(wctx, r.rec, entry); err != nil {
+	if err := r.persist(ctx, entries...); err != nil {
 		r.e.cache.drop(r.rec.ID)
 		return storeErr(r.rec.ID, err)
 	}
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
-	r.e.stepped(r.rec.Kind, entry)
+	for _, e := range entries {
+		r.e.stepped(r.rec.Kind, e)
+	}
 	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
 		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),
 		slog.String("from", string(from)), slog.String("to", string(to)), slog.String("outcome", string(res.outcome)),
@@ -323,12 +333,15 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 
 func (r *run) stepError(t *transitions.Transition, res result) error {
 	se := &StepError{Event: t.Event, State: r.rec.State, Outcome: res.outcome, Status: res.status, Code: res.code,
-		Field: fieldOf(t, res.code), Err: res.err}
+		Field: fieldOf(t, res.code), Spent: res.spent, Err: res.err}
 	if res.outcome == transitions.RateLimited {
 		se.RetryAfter = r.d.RetryAt.Sub(r.e.now())
 	}
 	if res.outcome == transitions.InvalidOTP {
 		se.AttemptsLeft = max(r.e.policy.OTPAttempts-r.d.OTPAttempts, 0)
+	}
+	if res.outcome == transitions.AttemptsExhausted {
+		se.Field = ratio.FieldOTP
 	}
 	if se.Err == nil {
 		se.Err = errors.New(res.message)

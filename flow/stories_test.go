@@ -188,7 +188,7 @@ func TestStories_CodesAndChallenges(t *testing.T) {
 						flowtest.Step{Name: "wrong", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(to),
 							WantErr: ratio.ErrInvalidOTP, Want: flowtest.Want{State: v, AttemptsLeft: flowtest.Ptr(1)}},
 						flowtest.Step{Name: "wrong, the last attempt", Event: transitions.SubmitOTP, Fill: flowtest.WrongCodeFor(to),
-							Want: flowtest.Want{State: states.Failed, Last: "submit_otp:attempts_exhausted"}},
+							WantErr: flow.ErrAttemptsExhausted, Want: flowtest.Want{State: states.Failed, Last: "submit_otp:attempts_exhausted"}},
 					))
 				})
 			}

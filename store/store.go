@@ -167,6 +167,10 @@ type PendingCall struct {
 	Key string `json:"key"`
 	// StartedAt is when the call was recorded.
 	StartedAt time.Time `json:"startedAt"`
+	// RenewedAt is when the step making the call last renewed its lease,
+	// or zero: the engine renews it while the call is in flight, so that
+	// only a process that died lets it run out.
+	RenewedAt time.Time `json:"renewedAt,omitzero"`
 }
 
 // HistoryEntry is one line of a flow's audit history: a transition taken or

@@ -123,7 +123,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, unknownKind(req.Kind))
 		return
 	}
-	v, err := h.engine.Start(r.Context(), req.Kind, h.who(r), req.Input)
+	// With an Idempotency-Key the flow's ID follows from the key, so a
+	// create retried after its answer was lost finds the flow it made.
+	v, err := h.engine.StartKeyed(r.Context(), req.Kind, h.who(r), r.Header.Get("Idempotency-Key"), req.Input)
 	if err != nil && v == nil {
 		h.fail(w, r, err, nil)
 		return

@@ -113,6 +113,9 @@ func classify(err error) *problem {
 	case errors.Is(err, flow.ErrGraphChanged):
 		return &problem{Status: http.StatusConflict, Code: "graph_changed",
 			Detail: "the flow started on an earlier version of its graph; start a new one"}
+	case errors.Is(err, flow.ErrKeyReused):
+		return &problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+			Detail: "this Idempotency-Key was used with a different request"}
 	case errors.Is(err, flow.ErrRefused):
 		return &problem{Status: http.StatusUnprocessableEntity, Code: "refused", Detail: err.Error()}
 	}
@@ -131,8 +134,18 @@ func stepProblem(e *flow.StepError) *problem {
 	case transitions.InvalidOTP, transitions.AttemptsExhausted:
 		left := e.AttemptsLeft
 		p.Status, p.Field, p.AttemptsLeft = http.StatusUnprocessableEntity, ratio.FieldOTP, &left
+		if e.Spent {
+			p.Code = "code_spent"
+			p.Detail = fmt.Sprintf("%s: the code was used by an earlier attempt whose answer was lost; "+
+				"no attempt was counted: send a new code", e.Event)
+		}
 	case transitions.InvalidInput:
 		p.Status, p.Field = http.StatusUnprocessableEntity, e.Field
+		if e.Spent {
+			p.Code = "challenge_spent"
+			p.Detail = fmt.Sprintf("%s: the challenge was used by an earlier attempt whose answer was lost; "+
+				"sign the fresh challenge in the view", e.Event)
+		}
 	case transitions.Conflict:
 		p.Status, p.Field = http.StatusConflict, e.Field
 	default: // transient, expired JWT: Ratio failed us

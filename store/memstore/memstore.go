@@ -161,6 +161,7 @@ func replace(old, rec *store.Record) *store.Record {
 	default:
 		*pending = *rec.Pending
 		pending.StartedAt = backend.Micro(pending.StartedAt)
+		pending.RenewedAt = backend.Micro(pending.RenewedAt)
 	}
 	*old = store.Record{
 		ID:           old.ID,

@@ -127,7 +127,8 @@ func testUpdateRoundTrip(t *testing.T, s store.Store) {
 	rec.GraphVersion = "sha256:77aa"
 	rec.State = states.Linked
 	rec.Data = []byte("new data")
-	rec.Pending = &store.PendingCall{Call: "cryptoWallet:addToUser", Event: "link", Key: "k2", StartedAt: t0.Add(3*time.Minute + 7)}
+	rec.Pending = &store.PendingCall{Call: "cryptoWallet:addToUser", Event: "link", Key: "k2", StartedAt: t0.Add(3*time.Minute + 7),
+		RenewedAt: t0.Add(3*time.Minute + 9*time.Second + 11)}
 	rec.UpdatedAt = t0.Add(4*time.Minute + 9)
 	rec.ExpiresAt = t0.Add(30*time.Minute + 11)
 	rec.EndedAt = t0.Add(5*time.Minute + 13)

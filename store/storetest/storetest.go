@@ -154,6 +154,7 @@ func want(r *store.Record, version int64) *store.Record {
 	}
 	if w.Pending != nil {
 		w.Pending.StartedAt = micro(w.Pending.StartedAt)
+		w.Pending.RenewedAt = micro(w.Pending.RenewedAt)
 	}
 	w.CreatedAt, w.UpdatedAt = micro(w.CreatedAt), micro(w.UpdatedAt)
 	w.ExpiresAt, w.EndedAt = micro(w.ExpiresAt), micro(w.EndedAt)

@@ -30,6 +30,6 @@ func ParsePending(b []byte) (*store.PendingCall, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("decode pending call: %w", err)
 	}
-	p.StartedAt = Micro(p.StartedAt)
+	p.StartedAt, p.RenewedAt = Micro(p.StartedAt), Micro(p.RenewedAt)
 	return &p, nil
 }
