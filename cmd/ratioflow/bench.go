@@ -92,7 +92,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the users' keys, phones and emails, and of the flows' subjects")
 	fs.BoolVar(&o.resume, "resume", false, "finish the unfinished flows of an earlier bench with the same --seed")
 	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
-	fs.DurationVar(&o.pendingTimeout, "pending-timeout", 5*time.Second, "how long a Ratio call may stay pending before it is taken for dead")
+	pendingTimeoutFlag(fs, &o.pendingTimeout)
 	fs.DurationVar(&o.latency, "latency", 0, "how long the sandbox takes to answer each Ratio call (0: at once); Ratio takes tens to hundreds of ms")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file, and of the raw replay to FILE.raw (go tool pprof)")
 	if err := noArgs(fs, args); err != nil {

@@ -42,6 +42,8 @@ type flowsCmd struct {
 	name     string
 	fs       *flag.FlagSet
 	storeURL *string
+	// policy is the engine's, for the subcommands that step flows.
+	policy flow.Policy
 }
 
 func newFlowsCmd(e *env, sub, usage, about string) *flowsCmd {
@@ -130,19 +132,26 @@ func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flo
 		return nil, nil, err
 	}
 	if url == "" {
-		e, err := flow.New(st, offlineRatio{}, key.key, flow.Options{})
+		e, err := flow.New(st, offlineRatio{}, key.key, flow.Options{Policy: c.policy})
 		return e, func() {}, err
 	}
 	t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := flow.New(st, t.client(), key.key, flow.Options{})
+	e, err := flow.New(st, t.client(), key.key, flow.Options{Policy: c.policy})
 	if err != nil {
 		t.Close()
 		return nil, nil, err
 	}
 	return e, func() { t.Close() }, nil
+}
+
+// pendingTimeoutFlag declares --pending-timeout, the lease of a pending
+// Ratio call (flow.Policy.PendingTimeout), with the engine's default.
+func pendingTimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
+	fs.DurationVar(d, "pending-timeout", flow.DefaultPolicy().PendingTimeout,
+		"how long a Ratio call left pending by a process that stopped renewing it holds its flow")
 }
 
 func flowsList(ctx context.Context, e *env, args []string) error {

@@ -189,9 +189,13 @@ and run the automatic steps its state calls for. It calls Ratio, so it needs
 --ratio or RATIO_BASE_URL (with RATIO_CLIENT_ID and RATIO_CLIENT_SECRET), and
 the seal key of the process that wrote the flow.`)
 	ratioURL := c.fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+")")
+	pendingTimeoutFlag(c.fs, &c.policy.PendingTimeout)
 	id, err := c.parseID(args)
 	if err != nil {
 		return err
+	}
+	if c.policy.PendingTimeout <= 0 {
+		return usageErrorf(c.name, "--pending-timeout must be positive")
 	}
 	url := firstNonEmpty(*ratioURL, e.getenv(envRatioURL))
 	if url == "" {

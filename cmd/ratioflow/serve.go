@@ -55,8 +55,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storeFlag := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
 	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
 	sweep := fs.Duration("sweep", 30*time.Second, "how often to expire the flows past their deadline")
-	pending := fs.Duration("pending-timeout", flow.DefaultPolicy().PendingTimeout,
-		"how long a Ratio call may stay pending before its flow is taken over from a process taken for dead")
+	var policy flow.Policy
+	pendingTimeoutFlag(fs, &policy.PendingTimeout)
 	var keep store.Retention
 	retentionFlags(fs, &keep)
 	if err := noArgs(fs, args); err != nil {
@@ -71,7 +71,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *sweep <= 0 {
 		return usageErrorf("serve", "--sweep must be positive")
 	}
-	if *pending <= 0 {
+	if policy.PendingTimeout <= 0 {
 		return usageErrorf("serve", "--pending-timeout must be positive")
 	}
 	storeURL := storeOrDefault(e, *storeFlag)
@@ -90,7 +90,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer target.Close()
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	handler, eng, err := serveHandler(st, target.client(), key.key, flow.Options{Policy: flow.Policy{PendingTimeout: *pending}}, log)
+	handler, eng, err := serveHandler(st, target.client(), key.key, flow.Options{Policy: policy}, log)
 	if err != nil {
 		return err
 	}
