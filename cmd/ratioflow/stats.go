@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowstats"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
+	"github.com/ratioflow/ratioflow/visualize"
 )
 
 const statsAbout = `
@@ -23,16 +25,20 @@ that reached each ending, where flows stopped (expired, canceled, failed,
 or abandoned: still running with no step for longer than --state-ttl) and
 the median time spent in each state (within 1%).
 
---format text answers in words and tables; json gives every figure. It
-reads each history entry once, a thousand flows
+--format text answers in words and tables; json gives every figure;
+mermaid draws the flow's diagram (of one kind: give --kind when the store
+holds several) with the figures on its arrows and states, the busiest
+arrows heaviest, in the --view of 'ratioflow diagram': the overview, or
+the complete state view. It reads each history entry once, a thousand flows
 at a time, and needs no seal key.`
 
 func flowsStats(ctx context.Context, e *env, args []string) error {
-	c := newFlowsCmd(e, "stats", "[--kind K] [--since D] [--state-ttl D] [--format text|json]", statsAbout)
+	c := newFlowsCmd(e, "stats", "[--kind K] [--since D] [--state-ttl D] [--format text|json|mermaid] [--view overview|state]", statsAbout)
 	kind := c.fs.String("kind", "", "only flows of this kind: "+kindList())
 	since := c.fs.Duration("since", 0, "only flows created less than this long ago (e.g. 24h; default all)")
 	ttl := c.fs.Duration("state-ttl", flow.DefaultPolicy().StateTTL, "a running flow with no step for longer is abandoned")
-	format := c.fs.String("format", "text", "text or json")
+	format := c.fs.String("format", "text", "text, json or mermaid")
+	view := c.fs.String("view", "overview", "with --format mermaid: overview or state (every edge)")
 	if err := noArgs(c.fs, args); err != nil {
 		return err
 	}
@@ -46,8 +52,10 @@ func flowsStats(ctx context.Context, e *env, args []string) error {
 		return usageErrorf(c.name, "--since %s: must not be negative", *since)
 	case *ttl <= 0:
 		return usageErrorf(c.name, "--state-ttl %s: must be positive", *ttl)
-	case *format != "text" && *format != "json":
-		return usageErrorf(c.name, "--format %q: want text or json", *format)
+	case *format != "text" && *format != "json" && *format != "mermaid":
+		return usageErrorf(c.name, "--format %q: want text, json or mermaid", *format)
+	case *view != "overview" && *view != "state":
+		return usageErrorf(c.name, "--view %q: want overview or state", *view)
 	}
 	now := time.Now()
 	q := store.Query{Kind: *kind}
@@ -68,6 +76,8 @@ func flowsStats(ctx context.Context, e *env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(statsJSON{Kinds: nonNil(all), StateTTL: ttl.String(), CreatedAfter: q.CreatedAfter})
+	case "mermaid":
+		return printStatsMermaid(e.stdout, all, *view)
 	}
 	if len(all) == 0 {
 		fmt.Fprintf(e.stdout, "no flows%s in %s\n", sinceText(q.CreatedAfter), c.store())
@@ -184,7 +194,7 @@ func printStatsStates(w io.Writer, s *flowstats.Stats) {
 		}
 		median := "-"
 		if st.Visits > 0 {
-			median = roundDuration(st.Median)
+			median = flowstats.Round(st.Median).String()
 		}
 		fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\n", st.State, st.Visits, median,
 			st.Expired, st.Canceled, st.Failed, st.Abandoned, st.Running)
@@ -209,17 +219,25 @@ func pct(n, total int64) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
 }
 
-// roundDuration shows a median to the precision that matters: 1ms under a
-// second, 0.1s under a minute, 1s above.
-func roundDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return d.Round(time.Microsecond * 100).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
-}
-
 // digits is how many digits n has.
 func digits(n int64) int { return len(fmt.Sprint(n)) }
+
+// printStatsMermaid draws the figures of the one kind in all.
+func printStatsMermaid(w io.Writer, all []*flowstats.Stats, view string) error {
+	switch {
+	case len(all) == 0:
+		return errors.New("no flows to draw")
+	case len(all) > 1:
+		return fmt.Errorf("--format mermaid draws one flow, and the store holds %d kinds: give --kind", len(all))
+	}
+	f, ok := transitions.Lookup(all[0].Kind)
+	if !ok {
+		return fmt.Errorf("no declared flow %q to draw", all[0].Kind)
+	}
+	v := visualize.Overview
+	if view == "state" {
+		v = visualize.Complete
+	}
+	_, err := io.WriteString(w, visualize.StatsState(f, all[0], v))
+	return err
+}

@@ -61,6 +61,11 @@ func TestFlowsStats_AgreesWithBench(t *testing.T) {
 		}
 	}
 
+	drawn := mustRun(t, nil, "flows", "stats", "--store", st, "--format", "mermaid", "--view", "state")
+	if want := fmt.Sprintf(`409 ALREADY_EXISTS_PHONE<br/>%d steps"| PhoneConflict`, n); !strings.Contains(drawn, want) {
+		t.Errorf("flows stats --format mermaid lacks %q:\n%s", want, drawn)
+	}
+
 	text := mustRun(t, nil, "flows", "stats", "--store", st, "--kind", "link", "--since", "1h")
 	for _, want := range []string{
 		fmt.Sprintf("link: %d flows created since ", n),
@@ -85,7 +90,9 @@ func TestFlowsStats_Usage(t *testing.T) {
 		{"listed in flows help", nil, 0, "stats"},
 		{"empty store", []string{"--store", st}, 0, "no flows in " + st},
 		{"empty store, json", []string{"--store", st, "--format", "json"}, 0, `"kinds": []`},
-		{"bad format", []string{"--format", "png"}, 2, `--format "png": want text or json`},
+		{"bad format", []string{"--format", "png"}, 2, `--format "png": want text, json or mermaid`},
+		{"bad view", []string{"--format", "mermaid", "--view", "side"}, 2, `--view "side": want overview or state`},
+		{"nothing to draw", []string{"--store", st, "--format", "mermaid"}, 1, "no flows to draw"},
 		{"bad kind", []string{"--kind", "teleport"}, 2, "no such flow"},
 		{"negative since", []string{"--since", "-1h"}, 2, "--since -1h0m0s: must not be negative"},
 		{"zero state ttl", []string{"--state-ttl", "0s"}, 2, "--state-ttl 0s: must be positive"},

@@ -149,3 +149,14 @@ func finished(cs []Count) int64 {
 	}
 	return n
 }
+
+// Round rounds a median to two significant digits (1.2s, 340ms, 16m0s):
+// the median is only within 1% of the exact value, so more digits would
+// show the approximation rather than the data.
+func Round(d time.Duration) time.Duration {
+	unit := time.Duration(1)
+	for d/unit >= 100 {
+		unit *= 10
+	}
+	return d.Round(unit)
+}
