@@ -31,8 +31,8 @@ func RenderAudit(f *transitions.Flow, rec *store.Record, history []store.History
 // current state dark blue, and every arrow it took is blue and heavy,
 // labelled with the steps that took it in order, their number, time, event
 // and outcome ("(3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE"), so
-// the steps that left the state unchanged (a 429, a wrong OTP) show on the
-// state's loop. The rest of the graph is grey. The current state says when
+// the steps that left the state unchanged (a 429, a wrong OTP) show in
+// the state's box. The rest of the graph is grey. The current state says when
 // the flow started and ended. A step the declared table does not have (the
 // flow ran on another graph version) is drawn anyway, marked "not in this
 // graph".
@@ -64,6 +64,13 @@ func AuditState(f *transitions.Flow, rec *store.Record, history []store.HistoryE
 		var label []string
 		for _, t := range steps[j] {
 			label = append(label, t.tokens+" "+t.text)
+		}
+		if d.Loop(j) {
+			// Steps that kept the flow in its state are said in its box.
+			for _, line := range label {
+				d.NoteState(d.arrow(j).from, line)
+			}
+			continue
 		}
 		d.SetLabel(j, strings.Join(label, "\n"))
 		d.StyleArrow(j, PathArrowStyle)
@@ -115,8 +122,10 @@ func (d *Drawing) extraArrow(from, to states.State) int {
 // states, outcome and Ratio call (status, code, duration), then the
 // messages of the transition it fired and of the edge its outcome took, as
 // declared in flow f. Steps that left the state unchanged (a 429, a wrong
-// OTP) appear like any other. Activation marks that the recorded path
-// leaves unbalanced (a retry after a 429) are dropped so the diagram stays
+// OTP) appear like any other; a call the table draws no answer for (a
+// 429, a 5xx, a wrong code) gets Ratio's answer as recorded, its status
+// and code. Notes are wrapped to fit their boxes. Activation marks that the
+// recorded path leaves unbalanced (a retry after a 429) are dropped so the diagram stays
 // valid, and a step that left the state unchanged ends with the
 // activations it began with, so its retry draws like the story. No secret is
 // drawn: history entries hold none.
@@ -129,11 +138,11 @@ func AuditSequence(f *transitions.Flow, rec *store.Record, history []store.Histo
 		l.add(1, "participant "+string(p))
 	}
 	summary := auditSummary(f, rec, history)
-	l.add(1, "Note over User,Ratio: "+escape(summary[0]+", "+summary[1]))
+	l.add(1, "Note over User,Ratio: "+noteText(summary[0]+", "+summary[1]))
 	full := spansDays(rec, history)
 	act := activations{}
 	for i, h := range history {
-		l.add(1, "Note over User,Ratio: "+escape(stepNote(i, h, full)))
+		l.add(1, "Note over User,Ratio: "+noteText(stepNote(i, h, full)))
 		t, ok := f.Find(h.From, transitions.Event(h.Event))
 		if !ok {
 			continue
@@ -141,6 +150,10 @@ func AuditSequence(f *transitions.Flow, rec *store.Record, history []store.Histo
 		msgs := slices.Clone(t.Messages)
 		if e, ok := t.Edge(transitions.Outcome(h.Outcome)); ok {
 			msgs = append(msgs, e.Messages...)
+		}
+		if h.Call != "" && !answered(msgs) {
+			msgs = append(msgs, transitions.Message{From: transitions.Ratio, Arrow: transitions.Sync,
+				Act: transitions.Deactivate, To: transitions.Wallet, Text: answer(h)})
 		}
 		before := maps.Clone(act)
 		for _, m := range msgs {
@@ -153,8 +166,43 @@ func AuditSequence(f *transitions.Flow, rec *store.Record, history []store.Histo
 			}
 		}
 	}
-	l.add(1, "Note over User,Ratio: "+escape(strings.Join(summary[2:], ", ")))
+	l.add(1, "Note over User,Ratio: "+noteText(strings.Join(summary[2:], ", ")))
 	return l.String()
+}
+
+// noteWidth is how many characters a line of a note over the three
+// participants holds, so its text stays in its box.
+const noteWidth = 56
+
+// noteText is text escaped for a note and wrapped to fit its box.
+func noteText(text string) string {
+	lines := strings.Split(wrap(text, noteWidth), "\n")
+	for i, l := range lines {
+		lines[i] = escape(l)
+	}
+	return strings.Join(lines, "<br/>")
+}
+
+// answered reports whether Ratio answers in msgs after the last request
+// made to it.
+func answered(msgs []transitions.Message) bool {
+	asked := -1
+	for i, m := range msgs {
+		if m.To == transitions.Ratio {
+			asked = i
+		}
+	}
+	return slices.ContainsFunc(msgs[asked+1:], func(m transitions.Message) bool { return m.From == transitions.Ratio })
+}
+
+// answer is the text of Ratio's answer to a step's call that the table
+// draws no message for: its status and code ("429 TOO_MANY_REQUESTS"), or
+// "no answer" when the call failed without one (a timeout).
+func answer(h store.HistoryEntry) string {
+	if h.Status == 0 {
+		return "no answer (" + h.Outcome + ")"
+	}
+	return strings.TrimSpace(statusText(h.Status) + " " + h.Code)
 }
 
 // activations counts how many times each participant is active, as Mermaid

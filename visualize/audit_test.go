@@ -14,14 +14,15 @@ func TestAuditState_HighlightsThePath(t *testing.T) {
 	got := visualize.AuditState(f, rec, history)
 	for _, want := range []string{
 		`WalletAuthed -->|"(3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE"| PhoneConflict` + "\n",
-		`PhoneConflict -.->|"(4) 09:30:52 ⚠ confirm_phone: 429 back off"| PhoneConflict` + "\n",
-		`SmsFirstSent -->|"(6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left"| SmsFirstSent` + "\n",
+		// Steps that stayed are said in their state's box.
+		`PhoneConflict["PhoneConflict<br/>⚠ errors: stay<br/>(4) 09:30:52 ⚠ confirm_phone: 429 back off"]` + "\n",
+		`SmsFirstSent["SmsFirstSent<br/>↻ resend_otp<br/>⚠ errors: stay<br/>⚠ no attempt left → Failed<br/>(6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left"]` + "\n",
 		`EmailVerified ==>|"(10) 09:32:57 add_wallet"| Linked` + "\n",
 		// Arrows not taken keep their overview label, dimmed.
-		`SmsSent -->|"resend_otp<br/>⚠ errors: stay"| SmsSent` + "\n",
+		`SmsSent -->|"submit_otp"| Authenticated` + "\n",
 		"class Linked current\n",
 		"started 2026-11-21 09:30:00 UTC",
-		"linkStyle 2,5,9,14,15,17,18,21,25,29 " + visualize.PathArrowStyle + "\n",
+		"linkStyle 1,2,4,6,8,9,10,11 " + visualize.PathArrowStyle + "\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("AuditState lacks %q:\n%s", want, got)
@@ -35,7 +36,7 @@ func TestAuditState_HighlightsThePath(t *testing.T) {
 func TestAuditState_RepeatedStepsAndStepsOffTheGraph(t *testing.T) {
 	got := visualize.AuditState(runningFixture())
 	for _, want := range []string{
-		`PhoneConflict -.->|"(4) 09:30:52, (5) 09:31:02 ⚠ confirm_phone: 429 back off"| PhoneConflict` + "\n",
+		`PhoneConflict["PhoneConflict<br/>⚠ errors: stay<br/>(4) 09:30:52, (5) 09:31:02 ⚠ confirm_phone: 429 back off"]` + "\n",
 		`PhoneConflict -->|"(6) 09:31:07 skip_sms (not in this graph)"| SmsVerified` + "\n",
 		"in SmsVerified, expires at 10:00:00",
 		"started on graph sha256:0123456789abcdef, drawn on " + transitions.Link.Version(),
@@ -52,12 +53,12 @@ func TestAuditSequence(t *testing.T) {
 	got := statements(visualize.AuditSequence(f, rec, history))
 	text := strings.Join(got, "\n") + "\n"
 	for _, want := range []string{
-		"Note over User,Ratio: (3) 09:30:44 submit_phone from WalletAuthed to PhoneConflict: conflict (otp/sms:send 409 ALREADY_EXISTS_PHONE in 310ms)\n" +
+		"Note over User,Ratio: (3) 09:30:44 submit_phone from WalletAuthed to<br/>PhoneConflict: conflict (otp/sms:send 409<br/>ALREADY_EXISTS_PHONE in 310ms)\n" +
 			"User->>-Wallet: Submit Phone Number\nWallet->>Ratio: Send SMS OTP with JWT\nRatio->>Wallet: Return 409\n",
-		// The 429 draws its request, and Ratio's activation ends with the step.
-		"stayed: rate_limited (otp/sms:send 429 in 95ms)\nWallet->>+Ratio: Send SMS OTP without JWT\ndeactivate Ratio\n",
-		// After the wrong OTP the retry deactivates User and Wallet again.
-		"Wallet->>-Ratio: Authenticate OTP without JWT\nactivate User\nactivate Wallet\n",
+		// The 429 draws its request and Ratio's answer, which ends Ratio's activation.
+		"stayed:<br/>rate_limited (otp/sms:send 429 in 95ms)\nWallet->>+Ratio: Send SMS OTP without JWT\nRatio->>-Wallet: 429\n",
+		// The wrong OTP draws Ratio's answer; the retry deactivates User and Wallet again.
+		"Wallet->>-Ratio: Authenticate OTP without JWT\nRatio->>-Wallet: 401 INVALID_OTP\nactivate User\nactivate Wallet\n",
 		"Note over User,Ratio: ended in Linked at 09:32:57\n",
 	} {
 		if !strings.Contains(text, want) {
@@ -71,8 +72,8 @@ func TestAuditSequence(t *testing.T) {
 
 func TestAuditSequence_StepsOffTheGraphGetANote(t *testing.T) {
 	text := visualize.AuditSequence(runningFixture())
-	want := "    Note over User,Ratio: (6) 09:31:07 skip_sms from PhoneConflict to SmsVerified: ok\n" +
-		"    Note over User,Ratio: in SmsVerified, expires at 10:00:00, started on graph sha256:0123456789abcdef, drawn on " +
+	want := "    Note over User,Ratio: (6) 09:31:07 skip_sms from PhoneConflict to SmsVerified:<br/>ok\n" +
+		"    Note over User,Ratio: in SmsVerified, expires at 10:00:00, started on graph<br/>sha256:0123456789abcdef, drawn on<br/>" +
 		transitions.Link.Version() + "\n"
 	if !strings.HasSuffix(text, want) {
 		t.Errorf("AuditSequence ends\n%s\nwant\n%s", text[strings.LastIndex(text[:len(text)-1], "Note"):], want)

@@ -13,7 +13,9 @@ import (
 // dashed states left automatically, bold arrows for automatic transitions
 // and red ones for error edges. The running states sit in a cluster, and
 // the transitions that fire in all of them (cancel, expire) leave the
-// cluster's border once; render with dot, which honours ltail.
+// cluster's border once; render with dot, which honours ltail. As in the
+// complete view, the edges that keep a flow in its state are summed up in
+// the state's label and the errors among them listed in a legend.
 func DOT(f *transitions.Flow) string {
 	d := NewDrawing(f, Complete)
 	g := d.g
@@ -33,12 +35,19 @@ func DOT(f *transitions.Flow) string {
 		l.add(1, "}")
 	}
 	for _, s := range f.States() {
-		if attrs := dotNode(d.class[s]); attrs != "" {
+		attrs := dotNode(d.class[s])
+		if sum := d.summary[s]; len(sum) > 0 {
+			attrs = strings.TrimPrefix(attrs+", label="+dotQuote(strings.Join(append([]string{string(s)}, sum...), "\n")), ", ")
+		}
+		if attrs != "" {
 			l.add(1, dotQuote(string(s))+" ["+attrs+"];")
 		}
 	}
 	l.add(1, `"[*]" -> `+dotQuote(string(f.Initial))+";")
 	for i, a := range g.arrows {
+		if !d.shown[i] {
+			continue // a loop: the state's label sums it up
+		}
 		from, attrs := string(a.from), "label="+dotQuote(d.Label(i))
 		if a.from == running {
 			// Drawn from the initial state, clipped at the cluster's border.

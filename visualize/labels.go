@@ -9,8 +9,8 @@ import (
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
-// staySummary is the one label a state's loop gives the errors that keep
-// the flow where it was; the complete view's legend lists them.
+// staySummary is how a state's box sums up the errors that keep the flow
+// where it was; the complete view's legend lists them.
 const staySummary = "⚠ errors: stay"
 
 // shortOutcomes name an error outcome in an overview.
@@ -62,17 +62,12 @@ func (g *group) head() string {
 }
 
 // overviewLabel is arrow a's label in the overview: the events that walk
-// it, the reasons of the branches that are not plain successes, the short
-// names of its errors ("⚠ JWT expired") and one "⚠ errors: stay" for the
-// errors that keep the flow where it was.
+// it and the reasons of the branches that are not plain successes. Its
+// errors are summarised in its source's box (stateSummary).
 func overviewLabel(a *arrow) string {
-	stays, others := a.stays()
-	var lines, errs []string
-	for _, g := range groups(others) {
+	var lines []string
+	for _, g := range groups(a.parts) {
 		if g.error {
-			for _, p := range g.parts {
-				errs = appendNew(errs, shortOutcomes[p.e.Outcome])
-			}
 			continue
 		}
 		var why []string
@@ -83,23 +78,14 @@ func overviewLabel(a *arrow) string {
 		}
 		lines = append(lines, withDetails(g.head(), why))
 	}
-	if len(errs) > 0 {
-		lines = append(lines, "⚠ "+strings.Join(errs, ", "))
-	}
-	if len(stays) > 0 {
-		lines = append(lines, staySummary)
-	}
 	return strings.Join(lines, "\n")
 }
 
 // completeLabel is arrow a's label in the complete view: a line per event
-// and kind naming each edge ("⚠ submit_otp: wrong OTP, no attempt left"),
-// and "⚠ errors: stay" for the errors that keep the flow where it was,
-// which the legend lists.
+// and kind naming each edge ("⚠ submit_otp: wrong OTP, no attempt left").
 func completeLabel(a *arrow) string {
-	stays, others := a.stays()
 	var lines []string
-	for _, g := range groups(others) {
+	for _, g := range groups(a.parts) {
 		var details []string
 		for _, p := range g.parts {
 			if d := edgeDetail(g.event, p.e); d != "" {
@@ -108,10 +94,57 @@ func completeLabel(a *arrow) string {
 		}
 		lines = append(lines, withDetails(g.head(), details))
 	}
-	if len(stays) > 0 {
-		lines = append(lines, staySummary)
-	}
 	return strings.Join(lines, "\n")
+}
+
+// stateSummary is what the box of state s says under its name about the
+// edges that are not arrows of view v: the events that keep the flow there
+// ("↻ resend_otp"), one "⚠ errors: stay" for the errors that do, and in
+// the overview where the other errors lead ("⚠ JWT expired → New").
+func (g *graph) stateSummary(s states.State, v View) []string {
+	var loops, elsewhere []string
+	stay := false
+	for _, a := range g.arrows {
+		if a.from != s {
+			continue
+		}
+		for _, p := range a.parts {
+			switch {
+			case p.stays():
+				stay = true
+			case a.to == s && v == Overview:
+				loops = appendNew(loops, string(p.t.Event))
+			case a.to == s:
+				loops = appendNew(loops, withDetails(string(p.t.Event), []string{edgeDetail(p.t.Event, p.e)}))
+			case p.error() && v == Overview:
+				elsewhere = appendNew(elsewhere, fmt.Sprintf("⚠ %s → %s", shortOutcomes[p.e.Outcome], a.to))
+			}
+		}
+	}
+	var out []string
+	if len(loops) > 0 {
+		out = append(out, "↻ "+strings.Join(loops, ", "))
+	}
+	if stay {
+		out = append(out, staySummary)
+	}
+	return append(out, mergeTargets(elsewhere)...)
+}
+
+// mergeTargets joins the summaries that lead to the same state:
+// "⚠ 409 → Failed", "⚠ 400 → Failed" read "⚠ 409, 400 → Failed".
+func mergeTargets(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		what, to, _ := strings.Cut(l, " → ")
+		i := slices.IndexFunc(out, func(o string) bool { return strings.HasSuffix(o, " → "+to) })
+		if i < 0 {
+			out = append(out, l)
+			continue
+		}
+		out[i] = strings.TrimSuffix(out[i], " → "+to) + ", " + strings.TrimPrefix(what, "⚠ ") + " → " + to
+	}
+	return out
 }
 
 // legend lists, per state, the errors that keep the flow there, by event,
@@ -144,6 +177,7 @@ func (g *graph) legend() []string {
 
 // withDetails is head followed by ": " and the details, if any.
 func withDetails(head string, details []string) string {
+	details = slices.DeleteFunc(slices.Clone(details), func(d string) bool { return d == "" })
 	if len(details) == 0 {
 		return head
 	}

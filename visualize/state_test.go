@@ -44,8 +44,9 @@ func legendLines(text string) []string {
 // TestStateDiagram_DrawsEveryEdge finds each edge of each table that the
 // engine can take on the arrow from its source (or from the running
 // stand-in) to its destination, on a line of its label that names its
-// event and its label or outcome, or, for an error that stays, in the
-// state's "⚠ errors: stay" loop and on the legend's line for the state.
+// event and its label or outcome. An edge that keeps the flow in its state
+// is in the state's box instead: "↻ event: label", or for an error, the
+// box's "⚠ errors: stay" and the legend's line for the state.
 func TestStateDiagram_DrawsEveryEdge(t *testing.T) {
 	for _, f := range transitions.All() {
 		t.Run(string(f.Kind), func(t *testing.T) {
@@ -57,7 +58,13 @@ func TestStateDiagram_DrawsEveryEdge(t *testing.T) {
 						if !flow.Possible(tr.Call, len(tr.Guards) > 0, e.Outcome) {
 							continue
 						}
-						if !slices.ContainsFunc(arrows, func(a arrowLine) bool { return drawn(a, legend, from, &tr, e) }) {
+						if e.Dest(from) == from {
+							if !inBox(text, legend, from, &tr, e) {
+								t.Errorf("state %s does not say it stays on %s/%s (%q)", from, tr.Event, e.Outcome, e.Label)
+							}
+							continue
+						}
+						if !slices.ContainsFunc(arrows, func(a arrowLine) bool { return drawn(a, from, &tr, e) }) {
 							t.Errorf("no arrow %s --> %s for %s/%s (%q)", from, e.Dest(from), tr.Event, e.Outcome, e.Label)
 						}
 					}
@@ -67,30 +74,50 @@ func TestStateDiagram_DrawsEveryEdge(t *testing.T) {
 	}
 }
 
-func drawn(a arrowLine, legend []string, from states.State, tr *transitions.Transition, e transitions.Edge) bool {
-	if a.from != string(from) && a.from != "Running" || a.to != string(e.Dest(from)) {
-		return false
-	}
-	if a.from == "Running" && (e.To == transitions.Stay || !slices.Contains(tr.From, from)) {
-		return false
-	}
-	isErr := e.Outcome != transitions.OK && e.Outcome != transitions.NewUser && e.Branch == ""
-	head := string(tr.Event)
+// edgeText returns how an edge reads: its event (with " (auto)"), its
+// label or outcome ("" when it only repeats the event), whether it is an
+// error.
+func edgeText(tr *transitions.Transition, e transitions.Edge) (head, detail string, isErr bool) {
+	isErr = e.Outcome != transitions.OK && e.Outcome != transitions.NewUser && e.Branch == ""
+	head = string(tr.Event)
 	if tr.Auto {
 		head += " (auto)"
 	}
-	detail := e.Label
+	detail = e.Label
 	if detail == "" && e.Outcome != transitions.OK {
 		detail = string(e.Outcome)
 	}
 	if detail == strings.ReplaceAll(string(tr.Event), "_", " ") {
 		detail = ""
 	}
-	if isErr && e.Dest(from) == from {
-		i := slices.IndexFunc(legend, func(l string) bool { return strings.HasPrefix(l, string(from)+": ") })
-		return slices.Contains(strings.Split(a.label, "\n"), "⚠ errors: stay") && i >= 0 &&
-			strings.Contains(legend[i], head+": ") && strings.Contains(legend[i], detail)
+	return head, detail, isErr
+}
+
+// inBox reports whether the box of state from in a complete view says the
+// edge keeps the flow there.
+func inBox(text string, legend []string, from states.State, tr *transitions.Transition, e transitions.Edge) bool {
+	_, rest, ok := strings.Cut(text, "\n    "+string(from)+`["`)
+	if !ok {
+		return false
 	}
+	box, _, _ := strings.Cut(unflow.Replace(rest), `"]`)
+	head, detail, isErr := edgeText(tr, e)
+	if !isErr {
+		return strings.Contains(box, strings.TrimSuffix(string(tr.Event)+": "+detail, ": "))
+	}
+	i := slices.IndexFunc(legend, func(l string) bool { return strings.HasPrefix(l, string(from)+": ") })
+	return strings.Contains(box, "⚠ errors: stay") && i >= 0 &&
+		strings.Contains(legend[i], head+": ") && strings.Contains(legend[i], detail)
+}
+
+func drawn(a arrowLine, from states.State, tr *transitions.Transition, e transitions.Edge) bool {
+	if a.from != string(from) && a.from != "Running" || a.to != string(e.Dest(from)) {
+		return false
+	}
+	if a.from == "Running" && !slices.Contains(tr.From, from) {
+		return false
+	}
+	head, detail, isErr := edgeText(tr, e)
 	if isErr {
 		head = "⚠ " + head
 	}
@@ -113,8 +140,8 @@ func TestStateDiagram_Shape(t *testing.T) {
 			if again := draw(f); again != text {
 				t.Fatalf("%s: the diagram is not deterministic", f.Kind)
 			}
-			if !strings.HasPrefix(text, "flowchart TD\n") {
-				t.Errorf("%s: diagram starts %q, want flowchart TD", f.Kind, strings.SplitN(text, "\n", 2)[0])
+			if !strings.HasPrefix(text, "flowchart TD\n") && !strings.Contains(text, "\n---\nflowchart TD\n") {
+				t.Errorf("%s: diagram is not a flowchart:\n%s", f.Kind, text)
 			}
 			arrows := arrowLines(text)
 			if first := arrows[0]; first.from != "Begin" || first.to != string(f.Initial) {
@@ -140,21 +167,25 @@ func TestStateDiagram_Shape(t *testing.T) {
 }
 
 // TestOverviewDiagram_SummarisesErrors checks the overview's labels stay
-// short: the errors that stay are one "⚠ errors: stay", and no outcome a
-// call cannot produce is named (the wallet challenge checks no code).
+// short and its errors are summed up in each state's box: one "⚠ errors:
+// stay", where the others lead, and no outcome a call cannot produce (the
+// wallet challenge checks no code).
 func TestOverviewDiagram_SummarisesErrors(t *testing.T) {
 	text := visualize.OverviewDiagram(transitions.Link)
 	for _, want := range []string{
-		`New -.->|"⚠ errors: stay"| New`,
+		`New["New<br/>⚠ errors: stay<br/>⚠ 400 → Failed"]`,
 		`WalletAuthed -->|"submit_phone: 409 ALREADY_EXISTS_PHONE"| PhoneConflict`,
-		`SmsSent -.->|"⚠ JWT expired"| New`,
-		`SmsSent -->|"resend_otp<br/>⚠ errors: stay"| SmsSent`,
+		`SmsSent["SmsSent<br/>↻ resend_otp<br/>⚠ errors: stay<br/>⚠ JWT expired → New<br/>⚠ no attempt left → Failed"]`,
+		`SmsFirstSent -->|"submit_otp: phone has no Ratio user"| Failed`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("overview lacks %s:\n%s", want, text)
 		}
 	}
 	for _, a := range arrowLines(text) {
+		if strings.Contains(a.label, "⚠") || a.from == a.to {
+			t.Errorf("overview draws the error or loop %v; the state's box sums it up", a)
+		}
 		if n := len(a.label); n > 60 {
 			t.Errorf("overview label %q is %d bytes long, want at most 60", a.label, n)
 		}
