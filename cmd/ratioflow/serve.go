@@ -147,7 +147,8 @@ const readyProbeID = "readiness-probe"
 // that a replica cut off from the store is taken out of rotation. Ratio is
 // not probed: a replica can do nothing about Ratio being down, and every
 // replica would fail together. GET /metrics answers this process's
-// counts in Prometheus's text format.
+// counts in Prometheus's text format. Every other path goes to api as
+// sent, which answers a path that is not canonical with a problem.
 func withOps(api http.Handler, st store.Store, stats *metrics, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", stats)
@@ -164,8 +165,16 @@ func withOps(api http.Handler, st store.Store, stats *metrics, log *slog.Logger)
 		}
 		writeProbe(w, http.StatusOK, "")
 	})
-	mux.Handle("/", api)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics", "/healthz", "/readyz":
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				mux.ServeHTTP(w, r)
+				return
+			}
+		}
+		api.ServeHTTP(w, r) // past http.ServeMux, which redirects a path it cleans
+	})
 }
 
 // writeProbe answers a probe: {"status":"ok"}, or "unavailable" and why.

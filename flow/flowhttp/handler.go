@@ -21,6 +21,7 @@
 package flowhttp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,13 +42,29 @@ import (
 // the request carries none (answered 401).
 type SubjectFunc func(r *http.Request) (string, error)
 
-// ErrNoSubject is what HeaderSubject returns for a request without the header.
-var ErrNoSubject = errors.New("no subject")
+// Errors of HeaderSubject. A SubjectFunc may return them too: the handler
+// answers ErrAmbiguousSubject with 400 ambiguous_subject, and any other
+// error with 401 unauthenticated.
+var (
+	// ErrNoSubject: the request does not carry the subject's header, or
+	// carries it empty.
+	ErrNoSubject = errors.New("no subject")
+	// ErrAmbiguousSubject: the request carries the subject's header more
+	// than once, as when a proxy appends its header to the client's
+	// instead of replacing it.
+	ErrAmbiguousSubject = errors.New("ambiguous subject")
+)
 
 // HeaderSubject reads the subject from a request header, such as
 // X-Ratioflow-Subject set by an authenticating proxy in front of the API.
+// A request with the header twice is ErrAmbiguousSubject, whatever the
+// values: a client must not choose its identity by adding one.
 func HeaderSubject(name string) SubjectFunc {
 	return func(r *http.Request) (string, error) {
+		vals := r.Header.Values(name)
+		if len(vals) > 1 {
+			return "", fmt.Errorf("%w: header %s is given %d times", ErrAmbiguousSubject, name, len(vals))
+		}
 		s := strings.TrimSpace(r.Header.Get(name))
 		if s == "" {
 			return "", fmt.Errorf("%w: header %s is missing", ErrNoSubject, name)
@@ -82,17 +99,16 @@ func New(e *flow.Engine, subject SubjectFunc) *Handler {
 	h.mux.HandleFunc("POST /v1/flows/{id}/events/{event}", h.idempotent(h.step))
 	h.mux.HandleFunc("DELETE /v1/flows/{id}", h.cancel)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, r, &problem{Status: http.StatusNotFound, Code: "no_route",
-			Detail: r.Method + " " + r.URL.Path + " is not part of the flow API"})
+		h.problem(w, r, &problem{Code: "no_route", Detail: r.Method + " " + r.URL.Path + " is not part of the flow API"})
 	})
 	return h
 }
 
-// ServeHTTP routes a request.
+// ServeHTTP routes a request, once its path, subject, query and media
+// type are ones the API reads unambiguously (see docs/api.md).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.subject(r); err != nil {
-		h.problem(w, r, &problem{Status: http.StatusUnauthorized, Code: "unauthenticated",
-			Detail: "the request does not say who the caller is"})
+	if p := h.refuse(r); p != nil {
+		h.problem(w, r, p)
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -220,33 +236,32 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, v *flow.View, e
 	writeJSON(w, http.StatusOK, v)
 }
 
-// decode reads a JSON body strictly: unknown fields and wrong types are
-// refused naming the field. An empty body is an empty object.
+// decode reads a JSON body strictly: one object, with exact field names
+// given once and nothing after it (strictJSON); unknown fields and wrong
+// types are refused naming the field. An empty body is an empty object.
 func (h *Handler) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-		h.problem(w, r, &problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
-			Detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)})
+		h.problem(w, r, &problem{Code: "body_too_large", Detail: fmt.Sprintf("the body exceeds %d bytes", maxBody)})
 		return false
 	}
 	if err != nil {
 		// The client stopped sending (it went away, or the server's read
 		// timeout passed): nothing was done.
-		h.problem(w, r, &problem{Status: http.StatusBadRequest, Code: "body_unreadable",
-			Detail: "the body could not be read whole"})
+		h.problem(w, r, &problem{Code: "body_unreadable", Detail: "the body could not be read whole"})
 		return false
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if p := strictJSON(body, jsonFields(dst)); p != nil {
+		h.problem(w, r, p)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		h.problem(w, r, badJSON(err))
-		return false
-	}
-	if dec.More() {
-		h.problem(w, r, &problem{Status: http.StatusBadRequest, Code: "invalid_json", Detail: "the body holds more than one JSON value"})
 		return false
 	}
 	return true

@@ -160,7 +160,7 @@ func TestAPI_Errors(t *testing.T) {
 		{"missing kind", "POST", "/v1/flows", `{}`, "", 422, "invalid_input", "kind"},
 		{"unknown field", "POST", "/v1/flows", `{"kind":"link","wallet":"0x"}`, "", 400, "invalid_json", "wallet"},
 		{"wrong type", "POST", "/v1/flows", `{"kind":"signup","acceptedTerms":"yes"}`, "", 400, "invalid_json", "acceptedTerms"},
-		{"not JSON", "POST", "/v1/flows", `{"kind":`, "", 400, "invalid_json", ""},
+		{"not JSON", "POST", "/v1/flows", `{"kind":`, "", 400, "invalid_json", "kind"},
 		{"bad checksum", "POST", "/v1/flows", `{"kind":"link","walletAddress":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"}`, "", 422, "invalid_input", "walletAddress"},
 		{"event not permitted", "POST", flowPath + "/events/submit_otp", `{"otp":"123456"}`, "", 409, "not_permitted", ""},
 		{"bad signature", "POST", flowPath + "/events/sign", `{"signature":"0x1234"}`, "", 422, "invalid_input", "signature"},
