@@ -109,7 +109,8 @@ func (c *flowsCmd) record(ctx context.Context, id string) (store.Store, *store.R
 	return st, rec, nil
 }
 
-// recordAndHistory is record, with the flow's audit history.
+// recordAndHistory is record, with the flow's audit history: empty, not
+// nil, for a flow with none yet, so that JSON shows [].
 func (c *flowsCmd) recordAndHistory(ctx context.Context, id string) (store.Store, *store.Record, []store.HistoryEntry, error) {
 	st, rec, err := c.record(ctx, id)
 	if err != nil {
@@ -119,6 +120,9 @@ func (c *flowsCmd) recordAndHistory(ctx context.Context, id string) (store.Store
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, fmt.Errorf("read the history of flow %s: %w", id, err)
+	}
+	if hist == nil {
+		hist = []store.HistoryEntry{}
 	}
 	return st, rec, hist, nil
 }

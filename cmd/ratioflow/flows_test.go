@@ -199,3 +199,30 @@ func TestFlows_NoKey(t *testing.T) {
 		t.Errorf("cancel without a key: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// TestFlowsShow_NoHistoryYet: a flow whose first step was never written
+// (its process died at once) shows "history": [], not null.
+func TestFlowsShow_NoHistoryYet(t *testing.T) {
+	t.Parallel()
+	url := sqliteStore(t)
+	st, err := storeurl.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{ID: "00112233445566778899aabbccddeeff", Kind: "link", State: "ChallengeIssued",
+		Subject: "tester", CreatedAt: now, UpdatedAt: now}
+	if err := st.Create(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	env := map[string]string{"RATIOFLOW_SEAL_KEY": strings.Repeat("00", 32)}
+	out := mustRun(t, env, "flows", "show", rec.ID, "--json", "--store", url)
+	var shown map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(shown["history"]); got != "[]" {
+		t.Errorf(`show --json printed "history": %s, want []: %s`, got, out)
+	}
+}
