@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/internal/backend"
@@ -13,8 +11,12 @@ import (
 
 var _ store.HistoryLister = (*Store)(nil)
 
-// ListHistories implements store.HistoryLister in one query: the page of
-// List joined with its flows' histories.
+// listEntries reads the entries of the flows whose IDs the array $1 lists.
+const listEntries = `SELECT ` + backend.HistoryCols + ` FROM flow_history
+	WHERE flow_id = ANY($1::text[]) ORDER BY flow_id, seq`
+
+// ListHistories implements store.HistoryLister in two queries: the page
+// of List, then the entries of its flows.
 func (s *Store) ListHistories(ctx context.Context, q store.Query) (store.HistoryPage, error) {
 	after, hasAfter, err := backend.ParseToken(q.PageToken)
 	if err != nil {
@@ -31,32 +33,38 @@ func (s *Store) ListHistories(ctx context.Context, q store.Query) (store.History
 	if err != nil {
 		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
 	}
-	defer rows.Close()
-	var b backend.Histories
-	for rows.Next() {
-		var (
-			h        store.HistoryEntry
-			from, to string
-			dur      int64
-		)
-		r, err := scanRecord(entryScanner{rows, []any{&h.Seq, &h.At, &from, &h.Event, &to, &h.Outcome, &h.Call, &h.Status, &h.Code, &dur}})
-		if err != nil {
-			return store.HistoryPage{}, s.fail(ctx, "list histories", err)
-		}
-		h.At, h.From, h.To, h.Duration = h.At.UTC(), states.State(from), states.State(to), time.Duration(dur)
-		b.Add(r, h)
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
 	}
-	if err := rows.Err(); err != nil {
+	b := backend.NewHistories(recs)
+	if err := s.readEntries(ctx, b, b.IDs(q)); err != nil {
 		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
 	}
 	return b.Page(q), nil
 }
 
-// entryScanner scans a row of backend.HistoriesSQL: the record's columns
-// into the destinations scanRecord gives, then the entry's into its own.
-type entryScanner struct {
-	row   pgx.Row
-	entry []any
+// readEntries adds the entries of the flows ids to b.
+func (s *Store) readEntries(ctx context.Context, b *backend.Histories, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, listEntries, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, from, to string
+			h            store.HistoryEntry
+			dur          int64
+		)
+		if err := rows.Scan(&id, &h.Seq, &h.At, &from, &h.Event, &to, &h.Outcome, &h.Call, &h.Status, &h.Code, &dur); err != nil {
+			return err
+		}
+		h.At, h.From, h.To, h.Duration = h.At.UTC(), states.State(from), states.State(to), time.Duration(dur)
+		b.Add(id, h)
+	}
+	return rows.Err()
 }
-
-func (e entryScanner) Scan(dest ...any) error { return e.row.Scan(append(dest, e.entry...)...) }

@@ -6,43 +6,53 @@ import (
 	"github.com/ratioflow/ratioflow/store"
 )
 
-// HistoriesSQL returns the query of ListHistories on the SQL stores and its
-// arguments: the page of List (see ListSQL) joined with the history of each
-// of its flows, one row per entry (a flow without history gives one row
-// whose seq is 0), ordered as List orders the records, then by seq. Its
-// columns are those of the stores' flowCols, with Data and Pending NULL,
-// then HistoryCols. It reads each flow's entries through the history's
-// primary key (flow_id, seq).
+// HistoriesSQL returns the first query of ListHistories on the SQL stores
+// and its arguments: the page of List (see ListSQL), with the columns of
+// the stores' flowCols but Data and Pending NULL. The second query reads
+// the entries of the flows it returned (see Histories.IDs), one row per
+// entry, through the history's primary key (flow_id, seq), ordered by
+// flow_id then seq.
 func HistoriesSQL(q store.Query, after Cursor, hasAfter bool, timeArg func(time.Time) any) (string, []any) {
 	tail, args := ListSQL(q, after, hasAfter, timeArg)
-	return `WITH f AS (
-			SELECT id, kind, graph_version, state, version, subject, created_at, updated_at, expires_at, ended_at
-			FROM flows` + tail + `)
-		SELECT f.id, f.kind, f.graph_version, f.state, f.version, f.subject, NULL, NULL,
-			f.created_at, f.updated_at, f.expires_at, f.ended_at,
-			COALESCE(h.seq, 0), COALESCE(h.at, f.created_at), COALESCE(h.from_state, ''), COALESCE(h.event, ''),
-			COALESCE(h.to_state, ''), COALESCE(h.outcome, ''), COALESCE(h.call, ''), COALESCE(h.status, 0),
-			COALESCE(h.code, ''), COALESCE(h.duration_ns, 0)
-		FROM f LEFT JOIN flow_history h ON h.flow_id = f.id
-		ORDER BY f.created_at, f.id, h.seq`, args
+	return `SELECT id, kind, graph_version, state, version, subject, NULL, NULL,
+		created_at, updated_at, expires_at, ended_at FROM flows` + tail, args
 }
 
-// Histories gathers the rows of HistoriesSQL into a store.HistoryPage.
+// HistoryCols are the columns of flow_history the second query of
+// ListHistories reads, in the order Histories.Entry's destinations take.
+const HistoryCols = `flow_id, seq, at, from_state, event, to_state, outcome, call, status, code, duration_ns`
+
+// Histories gathers the results of the two queries of ListHistories into
+// a store.HistoryPage.
 type Histories struct {
 	recs []*store.Record
 	hs   [][]store.HistoryEntry
+	idx  map[string]int // flow ID to its index in recs
 }
 
-// Add adds one row: rec is the row's record, h its entry (Seq 0 for none).
-// Rows of one flow come together, so a record with the ID of the previous
-// row's only adds its entry.
-func (b *Histories) Add(rec *store.Record, h store.HistoryEntry) {
-	if n := len(b.recs); n == 0 || b.recs[n-1].ID != rec.ID {
-		b.recs = append(b.recs, rec)
-		b.hs = append(b.hs, nil)
+// NewHistories returns the histories of the records of the first query.
+func NewHistories(recs []*store.Record) *Histories {
+	b := &Histories{recs: recs, hs: make([][]store.HistoryEntry, len(recs)), idx: make(map[string]int, len(recs))}
+	for i, r := range recs {
+		b.idx[r.ID] = i
 	}
-	if h.Seq > 0 {
-		b.hs[len(b.hs)-1] = append(b.hs[len(b.hs)-1], h)
+	return b
+}
+
+// IDs returns the IDs of the records of q's page, the argument of the
+// second query.
+func (b *Histories) IDs(q store.Query) []string {
+	ids := make([]string, 0, len(b.recs))
+	for _, r := range b.recs[:min(len(b.recs), q.PageSize())] {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// Add adds entry h of flow id; entries of one flow come in Seq order.
+func (b *Histories) Add(id string, h store.HistoryEntry) {
+	if i, ok := b.idx[id]; ok {
+		b.hs[i] = append(b.hs[i], h)
 	}
 }
 
