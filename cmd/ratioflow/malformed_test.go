@@ -211,6 +211,12 @@ func malformedCases() []malformed {
 	add("subject too long", "GET", flowPath, hdr(subjectHeader, long), "", 400, "invalid_subject", "subject")
 	add("subject too long, create", "POST", "/v1/flows", hdr(subjectHeader, long), good, 400, "invalid_subject", "subject")
 	add("subject too long, step", "POST", phone, hdr(subjectHeader, long), `{}`, 400, "invalid_subject", "subject")
+	add("two idempotency keys", "POST", phone, asUser("Idempotency-Key", "k1", "Idempotency-Key", "k2"),
+		`{"phoneNumber":"+12025550147"}`, 422, "invalid_input", "Idempotency-Key")
+	add("a key's first use, a bad phone", "POST", phone, asUser("Idempotency-Key", "k3"), `{"phoneNumber":"1"}`,
+		422, "invalid_input", "phoneNumber")
+	add("a key reused with another body", "POST", phone, asUser("Idempotency-Key", "k3"), `{"phoneNumber":"12"}`,
+		422, "idempotency_key_reused", "")
 	add("another subject's flow", "GET", flowPath, hdr(subjectHeader, "user-2"), "", 404, "not_found", "")
 	add("another subject's step", "POST", phone, hdr(subjectHeader, "user-2"), `{"phoneNumber":"+12025550147"}`, 404, "not_found", "")
 	add("another subject's cancel", "DELETE", flowPath, hdr(subjectHeader, "user-2"), "", 404, "not_found", "")

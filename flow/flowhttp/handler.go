@@ -17,7 +17,10 @@
 // subject is not found for every other. A POST repeated with the same
 // Idempotency-Key header returns the first answer without doing the step
 // again: per process by default, across replicas with NewStoreIdempotency on
-// their shared flow store.
+// their shared flow store. Input is read strictly, so that no request can
+// be read two ways: one subject header, a canonical path, well-formed
+// query pairs, one JSON object with exact field names (docs/api.md lists
+// the rules).
 package flowhttp
 
 import (

@@ -6,8 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -145,7 +145,7 @@ func (h *Handler) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
-			h.problem(w, r, &problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: "the body is too large"})
+			h.problem(w, r, &problem{Code: "body_too_large", Detail: "the body is too large"})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -154,15 +154,12 @@ func (h *Handler) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		kept, finish, err := h.Idempotency.Begin(withLogger(r.Context(), h.Logger), scoped, hex.EncodeToString(sum[:]))
 		switch {
 		case errors.Is(err, ErrKeyReused):
-			h.problem(w, r, &problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+			h.problem(w, r, &problem{Code: "idempotency_key_reused",
 				Detail: "this Idempotency-Key was used with a different request"})
 			return
-		case err != nil:
-			if h.Logger != nil && r.Context().Err() == nil {
-				h.Logger.LogAttrs(r.Context(), slog.LevelError, "idempotency store failed", slog.String("err", err.Error()))
-			}
-			h.problem(w, r, &problem{Status: http.StatusServiceUnavailable, Code: "idempotency_unavailable",
-				RetryAfter: 1, Detail: "the store of Idempotency-Keys failed; retry"})
+		case err != nil: // logged at ERROR with its cause, as every 5xx
+			h.problem(w, r, &problem{Code: "idempotency_unavailable", RetryAfter: 1,
+				Detail: "the store of Idempotency-Keys failed; retry", cause: fmt.Errorf("idempotency store: %w", err)})
 			return
 		case kept != nil:
 			for k, vs := range kept.Header {

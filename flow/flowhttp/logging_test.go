@@ -64,3 +64,32 @@ func TestAPI_ServerErrorsLoggedWithTheirCause(t *testing.T) {
 		t.Errorf("the 500 was logged as %q, want level=ERROR with its cause %q", line, errDiskOnFire)
 	}
 }
+
+// downKeys is an IdempotencyStore that always fails.
+type downKeys struct{}
+
+var errKeysDown = errors.New("key store down")
+
+func (downKeys) Begin(context.Context, string, string) (*flowhttp.Response, func(*flowhttp.Response), error) {
+	return nil, nil, errKeysDown
+}
+
+// A failing idempotency store's 503 is logged at ERROR with its cause too.
+func TestAPI_IdempotencyUnavailableLoggedWithItsCause(t *testing.T) {
+	h := flowtest.New(t)
+	var logs flowhttp.SyncBuffer
+	handler := flowhttp.New(h.Engine, flowhttp.HeaderSubject(subjectHeader))
+	handler.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	handler.Idempotency = downKeys{}
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	a := &api{t: t, h: h, url: srv.URL, subject: "user-1"}
+	ans := a.do("POST", "/v1/flows", `{"kind":"link"}`, "Idempotency-Key", "k1")
+	a.want(ans, 503, "idempotency_unavailable")
+	if strings.Contains(ans.raw, errKeysDown.Error()) {
+		t.Errorf("the answer holds the cause: %s", ans.raw)
+	}
+	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, errKeysDown.Error()) {
+		t.Errorf("log %q: want the 503 at ERROR with its cause", l)
+	}
+}

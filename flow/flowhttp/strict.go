@@ -21,7 +21,8 @@ import (
 
 // The API reads its input strictly, so that no two parties (a proxy and
 // the handler, a client and the server) can read one request two ways:
-// one canonical path, one subject, well-formed query pairs, a JSON body
+// one canonical path, one subject, one Idempotency-Key at most,
+// well-formed query pairs, a JSON body
 // declared as JSON, exact field names given once, and nothing after the
 // body's object. docs/api.md lists the rules.
 
@@ -43,6 +44,9 @@ func (h *Handler) refuse(r *http.Request) *problem {
 	var ie *store.InvalidError
 	if errors.As(store.CheckSubject(subject), &ie) {
 		return &problem{Code: "invalid_subject", Field: flow.FieldSubject, Detail: "the caller's subject " + ie.Reason}
+	}
+	if len(r.Header.Values("Idempotency-Key")) > 1 {
+		return invalid("Idempotency-Key", "given more than once")
 	}
 	if p := checkQuery(r); p != nil {
 		return p
