@@ -134,13 +134,16 @@ func (d *Drawing) Label(i int) string { return d.labels[i] }
 func (d *Drawing) Loop(i int) bool { a := d.arrow(i); return a.from == a.to }
 
 // SetLabel replaces the label of arrow i ("\n" separates lines) and draws
-// it, even when the overview would sum it up in its state's box.
-func (d *Drawing) SetLabel(i int, label string) { d.labels[i], d.shown[i] = label, true }
+// it, even when the overview would sum it up in its state's box. A loop is
+// never drawn: annotate its state instead.
+func (d *Drawing) SetLabel(i int, label string) {
+	d.labels[i] = label
+	d.shown[i] = d.shown[i] || !d.Loop(i)
+}
 
 // StyleArrow sets the CSS of arrow i, as Mermaid's linkStyle takes it
-// ("stroke:#2471a3,stroke-width:4px"), and draws it. PathArrowStyle
-// highlights a path.
-func (d *Drawing) StyleArrow(i int, css string) { d.styles[i], d.shown[i] = css, true }
+// ("stroke:#2471a3,stroke-width:4px"). PathArrowStyle highlights a path.
+func (d *Drawing) StyleArrow(i int, css string) { d.styles[i] = css }
 
 // ClassState draws state s in one of the classes: "visited" or "current"
 // (an audit's path), "done", "failed", "dim".

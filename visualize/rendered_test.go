@@ -51,7 +51,7 @@ func TestRendered(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(diagrams)) {
 		text := diagrams[name]
 		width := columnWidth
-		if strings.HasSuffix(name, ".state.mmd") && !strings.HasPrefix(name, "audit-") {
+		if strings.HasSuffix(name, ".state.mmd") && !strings.HasPrefix(name, "audit-") || strings.HasPrefix(name, "docs-") {
 			width = 0 // the complete view may be wider than a column
 		}
 		got := r.render(t, strings.TrimSuffix(name, ".mmd"), text, width, shots)
@@ -78,7 +78,8 @@ func TestRendered(t *testing.T) {
 }
 
 // renderedDiagrams returns every Mermaid diagram to render, keyed by file
-// name: allDiagrams, the docs' mermaid blocks and the audit of a real run.
+// name: allDiagrams, the docs' mermaid blocks, the stats views of
+// statsFixture and the audit of a real run.
 func renderedDiagrams(t *testing.T) map[string]string {
 	diagrams := allDiagrams(t)
 	for name := range diagrams {
@@ -94,6 +95,9 @@ func renderedDiagrams(t *testing.T) map[string]string {
 			diagrams[fmt.Sprintf("docs-flows-%d.mmd", i)] = block
 		}
 	}
+	f, s := statsFixture()
+	diagrams["stats-link.overview.mmd"] = visualize.StatsState(f, s, visualize.Overview)
+	diagrams["stats-link.state.mmd"] = visualize.StatsState(f, s, visualize.Complete)
 	f, rec, history := flyLink(t)
 	diagrams["audit-run.state.mmd"] = visualize.AuditState(f, rec, history)
 	diagrams["audit-run.sequence.mmd"] = visualize.AuditSequence(f, rec, history)

@@ -50,6 +50,11 @@ func StatsState(f *transitions.Flow, s *flowstats.Stats, v View) string {
 			d.StyleArrow(i, dimArrowStyle)
 			continue
 		}
+		if d.Loop(i) {
+			// Steps that kept the flow in its state are said in its box.
+			d.NoteState(d.arrow(i).from, "↻ "+count(n, "step")+" stayed")
+			continue
+		}
 		d.SetLabel(i, d.Label(i)+"\n"+count(n, "step"))
 		color := "#2471a3"
 		if a := d.arrow(i); a.error() {
