@@ -27,7 +27,7 @@ type Engine struct {
 	policy Policy
 	now    func() time.Time
 	log    *slog.Logger
-	onStep func(transitions.Kind, store.HistoryEntry)
+	onStep func(context.Context, transitions.Kind, store.HistoryEntry)
 }
 
 // Options are the engine's optional settings. The zero value is usable.
@@ -42,11 +42,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives one record per step (never a secret); nil means none.
 	Logger *slog.Logger
-	// OnStep, if set, is called after each write of a step with the flow's
-	// kind and the audit entry written (never a secret; Seq unset), for
-	// metrics. It runs on the step's goroutine, so it must be quick, and
-	// it must be safe for concurrent use.
-	OnStep func(kind transitions.Kind, entry store.HistoryEntry)
+	// OnStep, if set, is called after each write of a step with the step's
+	// context (its trace, if any), the flow's kind and the audit entry
+	// written (never a secret; Seq unset), for metrics (flowmetrics.Step
+	// is one). It runs on the step's goroutine, so it must be quick, and it
+	// must be safe for concurrent use.
+	OnStep func(ctx context.Context, kind transitions.Kind, entry store.HistoryEntry)
 }
 
 // New returns an engine that persists flows in st and calls Ratio through
@@ -80,9 +81,9 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 }
 
 // stepped tells Options.OnStep about a step's write.
-func (e *Engine) stepped(kind string, entry store.HistoryEntry) {
+func (e *Engine) stepped(ctx context.Context, kind string, entry store.HistoryEntry) {
 	if e.onStep != nil {
-		e.onStep(transitions.Kind(kind), entry)
+		e.onStep(ctx, transitions.Kind(kind), entry)
 	}
 }
 

@@ -25,7 +25,7 @@ func TestEngine_OnStep(t *testing.T) {
 		heard []store.HistoryEntry
 	)
 	e, err := flow.New(h.Store, h.Ratio, flowtest.SealKey, flow.Options{Now: h.Clock.Now,
-		OnStep: func(kind transitions.Kind, entry store.HistoryEntry) {
+		OnStep: func(_ context.Context, kind transitions.Kind, entry store.HistoryEntry) {
 			if kind != transitions.KindLink {
 				t.Errorf("OnStep heard kind %q, want link", kind)
 			}

@@ -81,7 +81,7 @@ func (r *run) settle(ctx context.Context) error {
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
 	for _, entry := range entries {
-		r.e.stepped(r.rec.Kind, entry)
+		r.e.stepped(ctx, r.rec.Kind, entry)
 	}
 	return nil
 }

@@ -322,7 +322,7 @@ func (r *run) write(ctx context.Context, t *transitions.Transition, res result, 
 	r.writes++
 	r.e.cache.put(r.rec, r.d)
 	for _, e := range entries {
-		r.e.stepped(r.rec.Kind, e)
+		r.e.stepped(ctx, r.rec.Kind, e)
 	}
 	r.e.log.LogAttrs(ctx, slog.LevelInfo, "flow step",
 		slog.String("flow", r.rec.ID), slog.String("kind", r.rec.Kind), slog.String("event", string(t.Event)),

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
+	"github.com/ratioflow/ratioflow/flow/flowmetrics"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/store"
@@ -107,7 +110,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
-	go func() { defer close(swept); sweepEvery(sweepCtx, eng, st, *sweep, keep, log) }()
+	sweeper := &flow.Sweeper{Engine: eng, Interval: *sweep, Retention: keep, Logger: log}
+	go func() { defer close(swept); _ = sweeper.Run(sweepCtx) }()
 	err = serveUntilDone(ctx, ln, handler, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
@@ -119,8 +123,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // keeping its Idempotency-Keys in st, and the operators' probes and
 // metrics. It returns the engine too, for the sweeper.
 func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Options, log *slog.Logger) (http.Handler, *flow.Engine, error) {
-	stats := newMetrics()
-	opts.Logger, opts.OnStep = log, stats.step
+	stats, metrics := newMetrics()
+	opts.Logger, opts.OnStep = log, stats.Step
 	eng, err := flow.New(st, api, sealKey, opts)
 	if err != nil {
 		return nil, nil, err
@@ -130,41 +134,19 @@ func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Optio
 	if keys, ok := st.(store.KeyStore); ok { // all three stores are
 		h.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
 	}
-	return withOps(h, st, stats, log), eng, nil
+	return withOps(h, st, metrics, log), eng, nil
 }
 
-// readyTimeout bounds the store read of a readiness probe.
-const readyTimeout = 2 * time.Second
-
-// readyProbeID is the flow ID a readiness probe reads: not one the engine
-// makes (those are hex), so the read finds nothing, which is a success.
-const readyProbeID = "readiness-probe"
-
 // withOps serves, beside api and without a subject, what operators
-// need: the probes of a load balancer or an orchestrator, and metrics.
-// GET /healthz answers 200 while the process serves; GET /readyz answers
-// 200 when the store answers a read within readyTimeout, else 503, so
-// that a replica cut off from the store is taken out of rotation. Ratio is
-// not probed: a replica can do nothing about Ratio being down, and every
-// replica would fail together. GET /metrics answers this process's
-// counts in Prometheus's text format. Every other path goes to api as
-// sent, which answers a path that is not canonical with a problem.
-func withOps(api http.Handler, st store.Store, stats *metrics, log *slog.Logger) http.Handler {
+// need: the probes of a load balancer or an orchestrator (GET /healthz
+// and GET /readyz, see flowhttp.Liveness and flowhttp.Readiness), and
+// metrics (GET /metrics). Every other path goes to api as sent, which
+// answers a path that is not canonical with a problem.
+func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", stats)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeProbe(w, http.StatusOK, "")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		if _, err := st.Get(ctx, readyProbeID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			log.Warn("not ready: the store does not answer", "err", err)
-			writeProbe(w, http.StatusServiceUnavailable, "the flow store does not answer")
-			return
-		}
-		writeProbe(w, http.StatusOK, "")
-	})
+	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /healthz", flowhttp.Liveness())
+	mux.Handle("GET /readyz", flowhttp.Readiness(st, log))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/metrics", "/healthz", "/readyz":
@@ -177,62 +159,10 @@ func withOps(api http.Handler, st store.Store, stats *metrics, log *slog.Logger)
 	})
 }
 
-// writeProbe answers a probe: {"status":"ok"}, or "unavailable" and why.
-func writeProbe(w http.ResponseWriter, status int, detail string) {
-	body := struct {
-		Status string `json:"status"`
-		Detail string `json:"detail,omitempty"`
-	}{"ok", detail}
-	if status != http.StatusOK {
-		body.Status = "unavailable"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// sweepEvery runs sweepOnce every interval until ctx is done.
-func sweepEvery(ctx context.Context, eng *flow.Engine, st store.Store, interval time.Duration, keep store.Retention, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		sweepOnce(ctx, eng, st, keep, log)
-	}
-}
-
-// sweepOnce expires the flows past their deadline, then applies the
-// retention policy keep to the ended flows of st and deletes its expired
-// idempotency keys (a policy of zeros keeps every flow: Purge then only
-// deletes the keys). It logs what it did, and its errors.
-func sweepOnce(ctx context.Context, eng *flow.Engine, st store.Store, keep store.Retention, log *slog.Logger) {
-	for {
-		n, err := eng.Sweep(ctx, 100)
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Error("sweep", "err", err)
-			}
-			break
-		}
-		if n > 0 {
-			log.Info("swept expired flows", "count", n)
-		}
-		if n < 100 {
-			break
-		}
-	}
-	res, err := st.Purge(ctx, time.Now(), keep)
-	switch {
-	case err != nil:
-		if ctx.Err() == nil {
-			log.Error("purge", "err", err)
-		}
-	case res != store.PurgeResult{}:
-		log.Info("purged", "scrubbed_flows", res.Scrubbed, "deleted_flows", res.Deleted, "expired_keys", res.Keys)
-	}
+// newMetrics returns the metrics of serve's engine, with the Go runtime's
+// and the process's, and the handler of GET /metrics that exposes them.
+func newMetrics() (*flowmetrics.Metrics, http.Handler) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return flowmetrics.New(reg), promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

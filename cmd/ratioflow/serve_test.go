@@ -52,31 +52,42 @@ func TestSandbox(t *testing.T) {
 }
 
 // TestSandbox_Latency checks that sandbox --latency delays the API's
-// answers, and not the hooks'.
+// answers, and not the hooks': a hook answers while an API call made
+// before it is still held back.
 func TestSandbox_Latency(t *testing.T) {
 	t.Parallel()
-	const latency = 300 * time.Millisecond
+	const latency = 3 * time.Second
 	lines, stop := started(t, nil, "sandbox", "--addr", "127.0.0.1:0", "--latency", latency.String())
 	base := waitLine(t, lines, "Ratio sandbox listening on ")
-	if got := waitLine(t, lines, "  every call answers after "); got != "300ms" {
-		t.Errorf("sandbox says every call answers after %q, want 300ms", got)
+	if got := waitLine(t, lines, "  every call answers after "); got != "3s" {
+		t.Errorf("sandbox says every call answers after %q, want 3s", got)
 	}
 	c := ratio.NewClient(base, "app", "any")
 	start := time.Now()
-	if _, err := c.StartWallet(t.Context(), "", ratio.StartWalletRequest{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < latency {
-		t.Errorf("StartWallet answered in %s, want at least the sandbox's %s", d, latency)
-	}
-	start = time.Now()
+	answered := make(chan error, 1)
+	go func() {
+		_, err := c.StartWallet(t.Context(), "", ratio.StartWalletRequest{WalletAddress: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"})
+		answered <- err
+	}()
+	hook := time.Now()
 	resp, err := http.Get(base + "/_sandbox/stats")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if d := time.Since(start); d >= latency {
-		t.Errorf("GET /_sandbox/stats answered in %s, want the hooks at once", d)
+	if d := time.Since(hook); d >= latency {
+		t.Errorf("GET /_sandbox/stats answered in %s, want the hooks without the sandbox's %s", d, latency)
+	}
+	select {
+	case <-answered:
+		t.Errorf("GET /_sandbox/stats answered after an API call made before it: the hooks were delayed too")
+	default:
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < latency {
+		t.Errorf("StartWallet answered in %s, want at least the sandbox's %s", d, latency)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("sandbox stopped with %v, want nil", err)
@@ -196,10 +207,12 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 	status, _, metrics := anon.do(http.MethodGet, "/metrics", nil)
 	for _, want := range []string{
 		`ratioflow_flows_ended_total{kind="link",state="Linked"} 1`,
-		`ratioflow_steps_total{kind="link",event="submit_phone",outcome="conflict"} 1`,
+		`ratioflow_steps_total{event="submit_phone",kind="link",outcome="conflict"} 1`,
 		`ratioflow_ratio_calls_total{call="cryptoWallet:addToUser",status="2xx"} 1`,
 		`ratioflow_ratio_calls_total{call="otp/sms:send",status="409"} 1`,
 		`ratioflow_ratio_call_duration_seconds_count{call="otp/sms:send"} 2`,
+		"go_goroutines ", // the Go runtime's and the process's own
+		"process_cpu_seconds_total ",
 	} {
 		if status != http.StatusOK || !strings.Contains(metrics, want) {
 			t.Errorf("GET /metrics: %d, want a line with %s\n%s", status, want, metrics)
