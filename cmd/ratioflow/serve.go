@@ -132,7 +132,11 @@ func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Optio
 	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
 	h.Logger = log
 	if keys, ok := st.(store.KeyStore); ok { // all three stores are
-		h.Idempotency = flowhttp.NewStoreIdempotency(keys, 0)
+		idem := flowhttp.NewStoreIdempotency(keys, 0)
+		// A dead process's key holds its retry as long as its pending call
+		// holds its flow: no longer.
+		idem.Lease = eng.Policy().PendingTimeout
+		h.Idempotency = idem
 	}
 	return withOps(h, st, metrics, log), eng, nil
 }
