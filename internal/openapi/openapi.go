@@ -2,11 +2,14 @@
 // published OpenAPI 3.0 description, ratio-openapi-2023.yaml (the newest
 // copy found, see ../shared/reference), converted once to JSON and embedded.
 //
-// It implements the subset of OpenAPI 3.0 schemas that file uses: type
-// (object, array, string, boolean, integer, number), required, properties,
-// items, enum, minLength, maxLength and $ref to #/components/schemas.
-// Properties a schema does not name are allowed, as OpenAPI's default
-// additionalProperties is.
+// The checks are kin-openapi's (github.com/getkin/kin-openapi), the
+// validator that also checks ratioflow's own API document: its router finds
+// the operation of a method and a path, and its schema validator checks
+// bodies. Properties a schema does not name are allowed, as OpenAPI's
+// default additionalProperties is. One reading is ours: the generator that
+// wrote Ratio's file (swagger-core) puts an array's item enum on the array
+// itself (User.flags, webhook events); the enum is moved to the items,
+// which is what it means.
 //
 // A response status the file does not list for an operation is reported,
 // except for the statuses in this package's allow-list (allow.go): answers
@@ -25,10 +28,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
 //go:embed ratio-openapi-2023.json
@@ -55,24 +64,19 @@ func ValidateRequest(method, path string, body []byte) error {
 	if err != nil {
 		return err
 	}
-	rb := op.RequestBody
-	if rb == nil {
-		if len(bytes.TrimSpace(body)) != 0 {
-			return schemaErr(key+": request body", "the operation takes no body")
-		}
+	where := key + ": request body"
+	empty := len(bytes.TrimSpace(body)) == 0
+	switch {
+	case op.RequestBody == nil && empty:
+		return nil
+	case op.RequestBody == nil:
+		return schemaErr(where, "the operation takes no body")
+	case empty && op.RequestBody.Value.Required:
+		return schemaErr(where, "missing, but required")
+	case empty:
 		return nil
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		if rb.Required {
-			return schemaErr(key+": request body", "missing, but required")
-		}
-		return nil
-	}
-	media, ok := rb.Content["application/json"]
-	if !ok || media.Schema == nil {
-		return nil
-	}
-	return load().validateBody(key+": request body", media.Schema, body)
+	return validateBody(where, op.RequestBody.Value.Content, body, false)
 }
 
 // ValidateResponse checks an answer of method and path: that status is
@@ -80,187 +84,163 @@ func ValidateRequest(method, path string, body []byte) error {
 // documented schema. An operation documented with no content must answer an
 // empty body or an empty JSON object ("{}", what Ratio's docs show).
 func ValidateResponse(method, path string, status int, body []byte) error {
-	d := load()
-	op, key, err := d.find(method, path)
+	s := load()
+	op, key, err := s.find(method, path)
 	if err != nil {
 		return err
 	}
-	resp, ok := op.Responses[strconv.Itoa(status)]
-	if !ok {
-		if why := allowed(key, status); why == "" {
-			return fmt.Errorf("%w: %s answered %d (documented: %s)", ErrUndocumentedStatus, key, status, op.statuses())
-		}
-		resp = response{Content: map[string]media{"application/json": {Schema: &Schema{Ref: "#/components/schemas/Error"}}}}
-	}
 	where := fmt.Sprintf("%s: %d response body", key, status)
-	media, ok := resp.Content["application/json"]
-	if !ok || media.Schema == nil {
-		trimmed := bytes.TrimSpace(body)
-		if len(trimmed) == 0 {
-			return nil
+	resp := op.Responses.Status(status)
+	if resp == nil {
+		if why := allowed(key, status); why == "" {
+			return fmt.Errorf("%w: %s answered %d (documented: %s)", ErrUndocumentedStatus, key, status, statuses(op))
 		}
+		return validateBody(where, openapi3.NewContentWithJSONSchemaRef(s.errorSchema), body, true)
+	}
+	content := resp.Value.Content
+	if content.Get("application/json") == nil {
+		trimmed := bytes.TrimSpace(body)
 		var v map[string]any
-		if json.Unmarshal(trimmed, &v) == nil && len(v) == 0 {
+		if len(trimmed) == 0 || json.Unmarshal(trimmed, &v) == nil && len(v) == 0 {
 			return nil
 		}
 		return schemaErr(where, "must be empty or {} (the spec documents no content)")
 	}
-	return d.validateBody(where, media.Schema, body)
+	return validateBody(where, content, body, true)
 }
 
-// document is the part of an OpenAPI 3.0 file the checks read.
-type document struct {
-	ops     map[string]*operation // by "METHOD /template"
-	routes  []route
-	schemas map[string]*Schema
+// spec is the loaded document and its router.
+type spec struct {
+	doc         *openapi3.T
+	router      routers.Router
+	errorSchema *openapi3.SchemaRef
 }
-
-// route matches concrete paths to one path template.
-type route struct {
-	template string
-	segs     []segment
-	literal  int // characters of literal text, to prefer the most specific template
-}
-
-// segment is one path segment of a template: a literal, or a parameter
-// with an optional literal prefix and suffix ("{userId}:calculateAchLimits").
-type segment struct {
-	param          bool
-	prefix, suffix string
-}
-
-type operation struct {
-	RequestBody *struct {
-		Required bool             `json:"required"`
-		Content  map[string]media `json:"content"`
-	} `json:"requestBody"`
-	Responses map[string]response `json:"responses"`
-}
-
-type response struct {
-	Content map[string]media `json:"content"`
-}
-
-type media struct {
-	Schema *Schema `json:"schema"`
-}
-
-func (o *operation) statuses() string {
-	var s []string
-	for k := range o.Responses {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return strings.Join(s, ", ")
-}
-
-var (
-	loadOnce sync.Once
-	loaded   *document
-)
 
 // load parses the embedded spec once. The file is part of the source: if
-// it does not parse, that is a programmer error.
-func load() *document {
-	loadOnce.Do(func() {
-		d, err := parse(specJSON)
-		if err != nil {
-			panic("openapi: embedded spec: " + err.Error())
-		}
-		loaded = d
-	})
-	return loaded
-}
+// it does not load, that is a programmer error.
+var load = sync.OnceValue(func() *spec {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(specJSON)
+	if err != nil {
+		panic("openapi: embedded spec: " + err.Error())
+	}
+	doc.Servers = nil // match paths on any host
+	for _, s := range doc.Components.Schemas {
+		itemsEnum(s.Value, map[*openapi3.Schema]bool{})
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		panic("openapi: route the embedded spec: " + err.Error())
+	}
+	return &spec{doc: doc, router: router, errorSchema: doc.Components.Schemas["Error"]}
+})
 
-func parse(data []byte) (*document, error) {
-	var raw struct {
-		Paths      map[string]map[string]json.RawMessage `json:"paths"`
-		Components struct {
-			Schemas map[string]*Schema `json:"schemas"`
-		} `json:"components"`
+// itemsEnum moves the enum swagger-core put on an array to its items.
+func itemsEnum(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+	if s == nil || seen[s] {
+		return
 	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, err
+	seen[s] = true
+	if s.Type.Is(openapi3.TypeArray) && len(s.Enum) > 0 && s.Items != nil && len(s.Items.Value.Enum) == 0 {
+		s.Items.Value.Enum, s.Enum = s.Enum, nil
 	}
-	d := &document{ops: map[string]*operation{}, schemas: raw.Components.Schemas}
-	for tmpl, item := range raw.Paths {
-		for method, rawOp := range item {
-			m := strings.ToUpper(method)
-			switch m {
-			case "GET", "POST", "PUT", "PATCH", "DELETE":
-			default:
-				continue // parameters, summary, ...
-			}
-			op := new(operation)
-			if err := json.Unmarshal(rawOp, op); err != nil {
-				return nil, fmt.Errorf("%s %s: %w", m, tmpl, err)
-			}
-			d.ops[m+" "+tmpl] = op
-		}
-		d.routes = append(d.routes, compile(tmpl))
+	for _, p := range s.Properties {
+		itemsEnum(p.Value, seen)
 	}
-	return d, nil
-}
-
-func compile(tmpl string) route {
-	r := route{template: tmpl}
-	for _, part := range strings.Split(strings.TrimPrefix(tmpl, "/"), "/") {
-		open, end := strings.IndexByte(part, '{'), strings.IndexByte(part, '}')
-		if open < 0 || end < open {
-			r.segs = append(r.segs, segment{prefix: part})
-			r.literal += len(part)
-			continue
-		}
-		s := segment{param: true, prefix: part[:open], suffix: part[end+1:]}
-		r.segs = append(r.segs, s)
-		r.literal += len(s.prefix) + len(s.suffix)
+	if s.Items != nil {
+		itemsEnum(s.Items.Value, seen)
 	}
-	return r
-}
-
-func (r route) match(parts []string) bool {
-	if len(parts) != len(r.segs) {
-		return false
-	}
-	for i, s := range r.segs {
-		p := parts[i]
-		if !s.param {
-			if p != s.prefix {
-				return false
-			}
-			continue
-		}
-		if len(p) <= len(s.prefix)+len(s.suffix) || !strings.HasPrefix(p, s.prefix) || !strings.HasSuffix(p, s.suffix) {
-			return false
-		}
-	}
-	return true
 }
 
 // find returns the operation for method and path, and its key
 // "METHOD /template".
-func (d *document) find(method, path string) (*operation, string, error) {
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	method = strings.ToUpper(method)
-	if op, ok := d.ops[method+" "+path]; ok {
-		return op, method + " " + path, nil
-	}
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	var best *route
-	for i := range d.routes {
-		r := &d.routes[i]
-		if _, ok := d.ops[method+" "+r.template]; !ok || !r.match(parts) {
-			continue
-		}
-		if best == nil || r.literal > best.literal {
-			best = r
-		}
-	}
-	if best == nil {
+func (s *spec) find(method, path string) (*openapi3.Operation, string, error) {
+	u, err := url.Parse(path)
+	if err != nil {
 		return nil, "", fmt.Errorf("%w: %s %s", ErrUnknownOperation, method, path)
 	}
-	key := method + " " + best.template
-	return d.ops[key], key, nil
+	method = strings.ToUpper(method)
+	route, _, err := s.router.FindRoute(&http.Request{Method: method, URL: &url.URL{Path: u.Path}})
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s %s", ErrUnknownOperation, method, u.Path)
+	}
+	return route.Operation, method + " " + route.Path, nil
 }
+
+func statuses(op *openapi3.Operation) string {
+	return strings.Join(slices.Sorted(func(yield func(string) bool) {
+		for k := range op.Responses.Map() {
+			if !yield(k) {
+				return
+			}
+		}
+	}), ", ")
+}
+
+// validateBody decodes body as one JSON value and checks it against the
+// JSON schema of content. Every violation is reported, joined, each naming
+// its place as a JSON path ($.userMask.id).
+func validateBody(where string, content openapi3.Content, body []byte, response bool) error {
+	media := content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return schemaErr(where, "not JSON: "+err.Error())
+	}
+	if dec.More() {
+		return schemaErr(where, "more than one JSON value")
+	}
+	opts := []openapi3.SchemaValidationOption{openapi3.MultiErrors()}
+	if response {
+		opts = append(opts, openapi3.VisitAsResponse())
+	} else {
+		opts = append(opts, openapi3.VisitAsRequest())
+	}
+	err := media.Schema.Value.VisitJSON(v, opts...)
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", where, violations(err))
+}
+
+// violations turns kin-openapi's schema errors into violations that match
+// ErrSchema, each at its JSON path.
+func violations(err error) error {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		var errs []error
+		for _, e := range multi {
+			errs = append(errs, violations(e))
+		}
+		return errors.Join(errs...)
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		at := "$"
+		for _, p := range se.JSONPointer() {
+			if _, err := strconv.Atoi(p); err == nil {
+				at += "[" + p + "]"
+			} else {
+				at += "." + p
+			}
+		}
+		return schemaErr(at, se.Reason)
+	}
+	return schemaErr("$", err.Error())
+}
+
+func schemaErr(at, msg string) error {
+	return &violation{at: at, msg: msg}
+}
+
+// violation is one way a body fails its schema.
+type violation struct{ at, msg string }
+
+// Error returns the error text.
+func (v *violation) Error() string { return v.at + ": " + v.msg }
+
+// Is reports whether target is the sentinel this error stands for.
+func (v *violation) Is(target error) bool { return target == ErrSchema }
