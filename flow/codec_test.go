@@ -85,7 +85,7 @@ func FuzzCodec(f *testing.F) {
 
 func TestSealer_OpensWhatEarlierBuildsSealed(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
-	s, _ := newSealer(key)
+	s, _ := singleKey(key)
 	d := full()
 	// What the first builds wrote: version 1, JSON inside.
 	plain, _ := json.Marshal(d)

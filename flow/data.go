@@ -1,11 +1,6 @@
 package flow
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -123,66 +118,4 @@ func (d *data) sent(now time.Time) {
 func (d *data) forget() {
 	d.JWT, d.Challenge, d.ChallengeExpiresAt = "", "", time.Time{}
 	d.PhoneID, d.EmailID, d.RetryAt = "", "", time.Time{}
-}
-
-// sealer seals and opens flow data with AES-GCM. The flow ID is the
-// additional data, so a sealed blob cannot be moved to another flow.
-type sealer struct{ aead cipher.AEAD }
-
-// The first byte of a sealed blob says how the data inside is encoded.
-const (
-	sealedJSON   = 1 // encoding/json: what the first builds wrote
-	sealedBinary = 2 // data.encode: what is written now
-)
-
-func newSealer(key []byte) (*sealer, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("seal key: want 16, 24 or 32 bytes, got %d", len(key))
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &sealer{aead: aead}, nil
-}
-
-// seal encodes d and encrypts it: version byte, nonce, ciphertext.
-func (s *sealer) seal(id string, d *data) ([]byte, error) {
-	ns, head := s.aead.NonceSize(), 1+s.aead.NonceSize()
-	buf := make([]byte, head, head+512)
-	buf[0] = sealedBinary
-	if _, err := rand.Read(buf[1:head]); err != nil {
-		return nil, err
-	}
-	buf = d.encode(buf)
-	if n := len(buf) + s.aead.Overhead(); n > cap(buf) {
-		buf = append(make([]byte, 0, n), buf...)
-	}
-	// Encrypt in place: the ciphertext overwrites the plaintext.
-	sealed := s.aead.Seal(buf[head:head], buf[1:1+ns], buf[head:], []byte(id))
-	return buf[:head+len(sealed)], nil
-}
-
-func (s *sealer) open(id string, blob []byte) (*data, error) {
-	ns := s.aead.NonceSize()
-	if len(blob) < 1+ns || (blob[0] != sealedJSON && blob[0] != sealedBinary) {
-		return nil, ErrSealed
-	}
-	plain, err := s.aead.Open(nil, blob[1:1+ns], blob[1+ns:], []byte(id))
-	if err != nil {
-		return nil, ErrSealed
-	}
-	if blob[0] == sealedBinary {
-		d, err := decodeData(plain)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrSealed, err)
-		}
-		return d, nil
-	}
-	d := new(data)
-	if err := json.Unmarshal(plain, d); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSealed, err)
-	}
-	return d, nil
 }

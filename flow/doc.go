@@ -24,5 +24,9 @@
 //
 // Session JWTs, phone numbers and emails live in the flow's data, which is
 // sealed with AES-GCM before it reaches the store; history entries, logs,
-// errors and views never hold a JWT, a one-time code or a signature.
+// errors and views never hold a JWT, a one-time code, a signature or a
+// seal key. The seal key may be a Keyring (Options.Keys, parsed from
+// "id:key" pairs by ParseKeyring): its first key seals, every key opens,
+// and Engine.Reseal moves the flows still sealed under an older key to
+// the first, so that the older key can be dropped.
 package flow

@@ -21,7 +21,7 @@ import (
 type Engine struct {
 	store  store.Store
 	ratio  ratio.API
-	sealer *sealer
+	sealer *Keyring
 	cache  *dataCache
 	flows  map[transitions.Kind]*compiled
 	policy Policy
@@ -48,17 +48,23 @@ type Options struct {
 	// is one). It runs on the step's goroutine, so it must be quick, and it
 	// must be safe for concurrent use.
 	OnStep func(ctx context.Context, kind transitions.Kind, entry store.HistoryEntry)
+	// Keys, if set, are the seal keys, in place of New's sealKey (which
+	// must then be nil): the first key seals every write, and every key
+	// opens the flows it sealed (see Keyring and Engine.Reseal).
+	Keys *Keyring
 }
 
 // New returns an engine that persists flows in st and calls Ratio through
-// api. sealKey (16, 24 or 32 bytes) seals every flow's data with AES-GCM
-// before it reaches the store. New validates the flows' tables and fails
-// on a bad key or a table that does not validate.
+// api. sealKey, the AES key of 16, 24 or 32 bytes (32: AES-256), seals
+// every flow's data with AES-GCM before it reaches the store; it is a
+// keyring of one key without an ID. To rotate keys, pass nil and set
+// Options.Keys instead. New validates the flows' tables and fails on a
+// bad key or a table that does not validate.
 func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, error) {
 	if st == nil || api == nil {
 		return nil, errors.New("flow: New needs a store and a Ratio API")
 	}
-	s, err := newSealer(sealKey)
+	s, err := keyring(sealKey, opts.Keys)
 	if err != nil {
 		return nil, err
 	}

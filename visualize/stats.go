@@ -26,7 +26,7 @@ const (
 // anyway, marked "not in this graph".
 func StatsState(f *transitions.Flow, s *flowstats.Stats, v View) string {
 	d := NewDrawing(f, v)
-	steps := map[int]int64{}
+	taken := map[int][]named{} // the edges taken, by arrow
 	for _, es := range s.Edges {
 		if es.Times == 0 {
 			continue
@@ -38,30 +38,36 @@ func StatsState(f *transitions.Flow, s *flowstats.Stats, v View) string {
 				d.SetLabel(i, "not in this graph")
 			}
 		}
-		steps[i] += es.Times
+		taken[i] = addNamed(taken[i], edgeName(es), es.Times)
 	}
 	var busiest int64
-	for _, n := range steps {
-		busiest = max(busiest, n)
+	for _, ns := range taken {
+		busiest = max(busiest, sum(ns))
 	}
 	for i := range d.Arrows() {
-		n, ok := steps[i]
-		if !ok {
+		ns, ok := taken[i]
+		switch {
+		case !ok && d.Label(i) == "": // summed up in its state's box, and not taken
+		case !ok:
 			d.StyleArrow(i, dimArrowStyle)
-			continue
+		case d.Loop(i):
+			// A state's box sums its loops up: so do the figures, by edge.
+			for _, n := range ns {
+				d.NoteState(d.arrow(i).from, "↻ "+n.name+": "+count(n.times, "step"))
+			}
+			if d.Label(i) != "" {
+				d.StyleArrow(i, statsArrowStyle(d.arrow(i).error(), sum(ns), busiest))
+			}
+		default:
+			label := d.Label(i)
+			if label == "" {
+				for _, n := range ns {
+					label = strings.TrimPrefix(label+", "+n.name, ", ")
+				}
+			}
+			d.SetLabel(i, label+"\n"+count(sum(ns), "step"))
+			d.StyleArrow(i, statsArrowStyle(d.arrow(i).error(), sum(ns), busiest))
 		}
-		if d.Loop(i) {
-			// Steps that kept the flow in its state are said in its box.
-			d.NoteState(d.arrow(i).from, "↻ "+count(n, "step")+" stayed")
-			continue
-		}
-		d.SetLabel(i, d.Label(i)+"\n"+count(n, "step"))
-		color := "#2471a3"
-		if a := d.arrow(i); a.error() {
-			color = "#c0392b"
-		}
-		width := statsMinWidth + (statsMaxWidth-statsMinWidth)*float64(n)/float64(busiest)
-		d.StyleArrow(i, fmt.Sprintf("stroke:%s,stroke-width:%.1fpx,color:%s", color, width, color))
 	}
 	for _, st := range s.States {
 		for _, line := range stateFigures(s, st) {
@@ -72,6 +78,54 @@ func StatsState(f *transitions.Flow, s *flowstats.Stats, v View) string {
 		}
 	}
 	return d.Mermaid(fmt.Sprintf("flow %s (graph %s): traffic of %s.", f.Kind, f.Version(), count(s.Flows, "flow")))
+}
+
+// named is how many steps took the edges of one name.
+type named struct {
+	name  string
+	times int64
+}
+
+// addNamed adds times steps of name to ns.
+func addNamed(ns []named, name string, times int64) []named {
+	for i := range ns {
+		if ns[i].name == name {
+			ns[i].times += times
+			return ns
+		}
+	}
+	return append(ns, named{name, times})
+}
+
+// sum is the steps of ns.
+func sum(ns []named) int64 {
+	var n int64
+	for _, x := range ns {
+		n += x.times
+	}
+	return n
+}
+
+// statsArrowStyle is the style of an arrow taken n times, the busiest
+// busiest times: red for errors, blue otherwise, the heavier the busier.
+func statsArrowStyle(error bool, n, busiest int64) string {
+	color := "#2471a3"
+	if error {
+		color = "#c0392b"
+	}
+	width := statsMinWidth + (statsMaxWidth-statsMinWidth)*float64(n)/float64(busiest)
+	return fmt.Sprintf("stroke:%s,stroke-width:%.1fpx,color:%s", color, width, color)
+}
+
+// edgeName names an edge taken: "⚠ 429 back off", "resend_otp".
+func edgeName(es flowstats.EdgeStats) string {
+	switch {
+	case es.Outcome == transitions.OK || es.Outcome == transitions.NewUser:
+		return string(es.Event)
+	case es.Label != "":
+		return "⚠ " + es.Label
+	}
+	return "⚠ " + string(es.Outcome)
 }
 
 // stateFigures are the lines under a state's name in a stats view.
