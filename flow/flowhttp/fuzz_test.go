@@ -109,10 +109,14 @@ func FuzzHandler(f *testing.F) {
 		{"OPTIONS", "/", 0, "", ""},
 	}
 	for _, s := range seeds {
-		f.Add(s.method, s.target, s.hdr, s.ct, []byte(s.body))
+		f.Add(s.method, s.target, s.hdr, "", s.ct, []byte(s.body))
+	}
+	for _, subject := range []string{fuzzOwner, " " + fuzzOwner + " ", "user\x00-1", "\xff\xfe", strings.Repeat("s", 257), "ünïcode"} {
+		f.Add("GET", "/v1/flows/$NEW", uint8(7), subject, "", []byte(nil))
+		f.Add("POST", "/v1/flows", uint8(7), subject, js, []byte(`{"kind":"link","walletAddress":"$ADDR"}`))
 	}
 	var a *fuzzAPI // shared by the requests of one fuzzing process
-	f.Fuzz(func(t *testing.T, method, target string, hdr uint8, contentType string, body []byte) {
+	f.Fuzz(func(t *testing.T, method, target string, hdr uint8, subject, contentType string, body []byte) {
 		if !httpToken.MatchString(method) {
 			method = http.MethodPost // net/http delivers no other method
 		}
@@ -122,7 +126,7 @@ func FuzzHandler(f *testing.F) {
 		a.uses++
 		target, body = a.vars.Replace(target), []byte(a.vars.Replace(string(body)))
 		before := a.snapshot(t)
-		r := a.request(method, target, hdr, contentType, body)
+		r := a.request(method, target, hdr, subject, contentType, body)
 		w := httptest.NewRecorder()
 		a.h.ServeHTTP(w, r)
 		a.restore(t, a.check(t, r, target, body, w, before))

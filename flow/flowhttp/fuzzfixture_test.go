@@ -160,8 +160,9 @@ func fuzzSignature(tb testing.TB) string {
 
 // request builds the fuzzed request. hdr's low three bits choose the
 // subject headers (the owner, another subject, none, blank, the owner
-// twice, the owner and another); bit 3 adds an Idempotency-Key.
-func (a *fuzzAPI) request(method, target string, hdr uint8, contentType string, body []byte) *http.Request {
+// twice, the owner and another, subject as given); bit 3 adds an
+// Idempotency-Key.
+func (a *fuzzAPI) request(method, target string, hdr uint8, subject, contentType string, body []byte) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/", bytes.NewReader(body))
 	r.Method = method
 	p, query, _ := strings.Cut(target, "?")
@@ -170,8 +171,12 @@ func (a *fuzzAPI) request(method, target string, hdr uint8, contentType string, 
 	}
 	r.URL.Path, r.URL.RawQuery, r.RequestURI = p, query, ""
 	switch hdr & 7 {
-	case 0, 6, 7:
+	case 0, 6:
 		r.Header.Set(subjectHeader, fuzzOwner)
+	case 7:
+		if validHeaderValue(subject) {
+			r.Header.Set(subjectHeader, subject)
+		}
 	case 1:
 		r.Header.Set(subjectHeader, "user-2")
 	case 3:
@@ -184,7 +189,7 @@ func (a *fuzzAPI) request(method, target string, hdr uint8, contentType string, 
 	if hdr&8 != 0 {
 		r.Header.Set("Idempotency-Key", "key-1")
 	}
-	if contentType != "" {
+	if contentType != "" && validHeaderValue(contentType) {
 		r.Header.Set("Content-Type", contentType)
 	}
 	return r
@@ -209,4 +214,10 @@ func (a *fuzzAPI) snapshot(tb testing.TB) snapshot {
 	}
 	s.calls = a.sandbox.Stats().Calls
 	return s
+}
+
+// validHeaderValue reports whether net/http would deliver v as a header
+// value: no control character but tab.
+func validHeaderValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r != '\t' && (r < ' ' || r == 0x7f) })
 }

@@ -116,8 +116,9 @@ func fuzzSignature(tb testing.TB) string {
 
 // request builds the fuzzed request. auth's low two bits choose the client
 // credentials (valid, none, no secret, wrong secret), the next two the
-// Bearer JWT (none, the session's, garbage, the session's cut short).
-func (fx *fixture) request(method, target string, auth uint8, body []byte) *http.Request {
+// Authorization header (none, the session's JWT, authz as given, the JWT
+// cut short).
+func (fx *fixture) request(method, target string, auth uint8, authz string, body []byte) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, "/", bytes.NewReader(body))
 	r.Method = method
 	path, query, _ := strings.Cut(target, "?")
@@ -139,7 +140,9 @@ func (fx *fixture) request(method, target string, auth uint8, body []byte) *http
 	case 1:
 		r.Header.Set("Authorization", "Bearer "+fx.jwt)
 	case 2:
-		r.Header.Set("Authorization", "Bearer eyJhbGciOiJub25lIn0.e30.")
+		if validHeaderValue(authz) {
+			r.Header.Set("Authorization", authz)
+		}
 	case 3:
 		r.Header.Set("Authorization", "Bearer "+fx.jwt[:len(fx.jwt)-3])
 	}
@@ -148,6 +151,12 @@ func (fx *fixture) request(method, target string, auth uint8, body []byte) *http
 
 // httpToken is what net/http accepts as a method.
 var httpToken = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// validHeaderValue reports whether net/http would deliver v as a header
+// value: no control character but tab.
+func validHeaderValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r != '\t' && (r < ' ' || r == 0x7f) })
+}
 
 // errorCode is the shape of Ratio's error codes.
 var errorCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
@@ -164,35 +173,39 @@ func FuzzHandler(f *testing.F) {
 		ratio.OpCreateUser: `{"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","country":"US",` +
 			`"phone":"+12025550188","acceptedTerms":true}`,
 	}
+	add := func(method, target string, auth uint8, body []byte) { f.Add(method, target, auth, "", body) }
+	for _, authz := range []string{"Bearer eyJhbGciOiJub25lIn0.e30.", "bearer $JWT", "Bearer  $JWT ", "Basic $JWT", "Bearer", "$JWT"} {
+		f.Add("POST", ratio.OpSendEmail.Path(), uint8(8), authz, []byte(ops[ratio.OpSendEmail]))
+	}
 	for op, body := range ops {
 		for auth := range uint8(16) {
 			if auth%5 == 0 || auth == 4 {
-				f.Add(op.Method(), op.Path(), auth, []byte(body))
+				add(op.Method(), op.Path(), auth, []byte(body))
 			}
 		}
-		f.Add(op.Method(), op.Path(), uint8(4), []byte(body[:len(body)/2]))
-		f.Add(op.Method(), op.Path(), uint8(4), []byte(`{"walletAddress":1,"phoneId":[],"otp":{},"acceptedTerms":"yes"}`))
+		add(op.Method(), op.Path(), uint8(4), []byte(body[:len(body)/2]))
+		add(op.Method(), op.Path(), uint8(4), []byte(`{"walletAddress":1,"phoneId":[],"otp":{},"acceptedTerms":"yes"}`))
 	}
 	for _, p := range []string{"/v1/users/$USER_ID", "/v1/users/$USER_ID/wallets", "/v1/users/", "/v1/users/x/y",
 		"/v1/users/$USER_ID?pageToken=%zz", "/_sandbox/otp?to=%2B12025550123", "/_sandbox/otp?to=+12025550123",
 		"/_sandbox/stats", "/_sandbox/requests", "/v1/auth/nope", "/"} {
-		f.Add("GET", p, uint8(4), []byte(nil))
+		add("GET", p, uint8(4), []byte(nil))
 	}
 	for _, b := range []string{`{"phoneNumber":"+12025550124","emailAddress":"b@example.com"}`, `{"op":"otp/sms:send","count":2,"status":503}`,
 		`{"op":"otp/sms:send","latencyMs":-1}`, `{"op":"users:get","status":429,"retryAfterSeconds":3}`, `{}`} {
-		f.Add("POST", "/_sandbox/users", uint8(0), []byte(b))
-		f.Add("POST", "/_sandbox/faults", uint8(0), []byte(b))
+		add("POST", "/_sandbox/users", uint8(0), []byte(b))
+		add("POST", "/_sandbox/faults", uint8(0), []byte(b))
 	}
-	f.Add("POST", "/_sandbox/reset", uint8(0), []byte(nil))
-	f.Add("PUT", "/v1/auth/otp/sms:send", uint8(0), []byte(`{}`))
-	f.Fuzz(func(t *testing.T, method, target string, auth uint8, body []byte) {
+	add("POST", "/_sandbox/reset", uint8(0), []byte(nil))
+	add("PUT", "/v1/auth/otp/sms:send", uint8(0), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, method, target string, auth uint8, authz string, body []byte) {
 		if !httpToken.MatchString(method) {
 			method = http.MethodPost // net/http delivers no other method
 		}
 		fx := newFixture(t)
-		target, body = fx.vars.Replace(target), []byte(fx.vars.Replace(string(body)))
+		target, authz, body = fx.vars.Replace(target), fx.vars.Replace(authz), []byte(fx.vars.Replace(string(body)))
 		w := httptest.NewRecorder()
-		r := fx.request(method, target, auth, body)
+		r := fx.request(method, target, auth, authz, body)
 		fx.h.ServeHTTP(w, r)
 		checkAnswer(t, fx, r, target, w)
 	})
