@@ -135,8 +135,8 @@ func stateFigures(s *flowstats.Stats, st flowstats.StateStats) []string {
 		return []string{fmt.Sprintf("%s (%.1f%%)", count(c.Flows, "flow"), 100*c.Share)}
 	}
 	var lines []string
-	if st.Visits > 0 {
-		lines = append(lines, fmt.Sprintf("%s, median %s", count(st.Visits, "stay"), flowstats.Round(st.Median)))
+	if st.Stays > 0 {
+		lines = append(lines, fmt.Sprintf("%s, median %s", count(st.Stays, "stay"), flowstats.Round(st.Median)))
 	}
 	var stops []string
 	for _, stop := range []struct {
@@ -158,7 +158,7 @@ func reached(s *flowstats.Stats, st flowstats.StateStats) bool {
 	if st.State.Terminal() {
 		return s.Ended(flowstats.Ending(st.State)).Flows > 0
 	}
-	return st.Visits+st.Expired+st.Canceled+st.Failed+st.Abandoned+st.Running > 0 || st.State == states.New && s.Flows > 0
+	return st.Stays+st.Expired+st.Canceled+st.Failed+st.Abandoned+st.Running > 0 || st.State == states.New && s.Flows > 0
 }
 
 // count is "1 step", "2 steps".

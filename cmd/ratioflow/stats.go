@@ -193,10 +193,10 @@ func printStatsStates(w io.Writer, s *flowstats.Stats) {
 			continue
 		}
 		median := "-"
-		if st.Visits > 0 {
+		if st.Stays > 0 {
 			median = flowstats.Round(st.Median).String()
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\n", st.State, st.Visits, median,
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\n", st.State, st.Stays, median,
 			st.Expired, st.Canceled, st.Failed, st.Abandoned, st.Running)
 	}
 	tw.Flush()

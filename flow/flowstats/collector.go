@@ -217,7 +217,7 @@ func (k *kindStats) stats(kind transitions.Kind) *Stats {
 	}
 	for _, sc := range k.states {
 		st := sc.StateStats
-		st.Visits = sc.stays.n
+		st.Stays = sc.stays.n
 		st.Median = sc.stays.quantile(0.5)
 		s.States = append(s.States, st)
 	}

@@ -94,11 +94,11 @@ type EdgeStats struct {
 // StateStats are the figures of one state.
 type StateStats struct {
 	State states.State `json:"state"`
-	// Visits counts the stays in the state that ended: a stay runs from the
+	// Stays counts the stays in the state that ended: a stay runs from the
 	// step that entered the state (or the flow's start) to the step that
 	// left it; steps that stay in the state do not end it. The stays of
 	// flows still in the state are not counted.
-	Visits int64 `json:"visits"`
+	Stays int64 `json:"stays"`
 	// Median is the median time of those stays (the lower median), within
 	// MedianError of the exact value.
 	Median time.Duration `json:"medianNanoseconds"`

@@ -173,8 +173,8 @@ func TestRead_Link(t *testing.T) {
 			t.Errorf("state %s missing", w.state)
 			continue
 		}
-		if got.Visits != w.visits || !near(got.Median, w.median) {
-			t.Errorf("%s: %d visits, median %v; want %d, %v within %.2f%%", w.state, got.Visits, got.Median, w.visits, w.median, 100*flowstats.MedianError)
+		if got.Stays != w.visits || !near(got.Median, w.median) {
+			t.Errorf("%s: %d visits, median %v; want %d, %v within %.2f%%", w.state, got.Stays, got.Median, w.visits, w.median, 100*flowstats.MedianError)
 		}
 		stops := [5]int64{got.Expired, got.Canceled, got.Failed, got.Abandoned, got.Running}
 		if want := [5]int64{w.expired, w.canceled, w.failed, w.abandoned, w.running}; stops != want {
