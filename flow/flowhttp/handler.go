@@ -101,6 +101,7 @@ func New(e *flow.Engine, subject SubjectFunc) *Handler {
 	h.mux.HandleFunc("GET /v1/flows/{id}", h.get)
 	h.mux.HandleFunc("POST /v1/flows/{id}/events/{event}", h.idempotent(h.step))
 	h.mux.HandleFunc("DELETE /v1/flows/{id}", h.cancel)
+	h.mux.HandleFunc("GET /openapi.json", h.openAPI)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, &problem{Code: "no_route", Detail: r.Method + " " + r.URL.Path + " is not part of the flow API"})
 	})

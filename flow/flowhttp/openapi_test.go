@@ -1,0 +1,293 @@
+package flowhttp_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowhttp"
+	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/states"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/openapi.json from the declared flows")
+
+// docPath is the committed copy of the document.
+var docPath = filepath.Join("..", "..", "docs", "openapi.json")
+
+// TestOpenAPI_DocsUpToDate fails when docs/openapi.json differs from the
+// document the handler serves, and says how to regenerate it.
+func TestOpenAPI_DocsUpToDate(t *testing.T) {
+	doc := flowhttp.OpenAPI()
+	if *update {
+		if err := os.WriteFile(docPath, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("%v: regenerate it with: go test ./flow/flowhttp -run TestOpenAPI_DocsUpToDate -update", err)
+	}
+	if !bytes.Equal(committed, doc) {
+		t.Fatal("docs/openapi.json is stale: regenerate it with: go test ./flow/flowhttp -run TestOpenAPI_DocsUpToDate -update")
+	}
+}
+
+// TestOpenAPI_ServedAndValid: GET /openapi.json answers the document, and
+// kin-openapi finds it valid, examples and formats included.
+func TestOpenAPI_ServedAndValid(t *testing.T) {
+	c := newChecked(t)
+	got := c.do("GET", "/openapi.json", nil)
+	if got.status != http.StatusOK || got.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /openapi.json = %d %s", got.status, got.header.Get("Content-Type"))
+	}
+	if !bytes.Equal(got.body, flowhttp.OpenAPI()) {
+		t.Error("GET /openapi.json differs from flowhttp.OpenAPI()")
+	}
+	doc := loadOpenAPI(t, got.body)
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+}
+
+// TestOpenAPI_NoOpenAPILibraryInTheProduct: the document is built with
+// encoding/json; kin-openapi, which checks it, is for tests only, and the
+// command does not link it.
+func TestOpenAPI_NoOpenAPILibraryInTheProduct(t *testing.T) {
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(goTool, "list", "-deps", "github.com/ratioflow/ratioflow/cmd/ratioflow").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.Contains(pkg, "kin-openapi") || strings.HasSuffix(pkg, "/internal/openapi") {
+			t.Errorf("cmd/ratioflow links %s", pkg)
+		}
+	}
+	if !strings.Contains(string(out), "github.com/ratioflow/ratioflow/flow/flowhttp\n") {
+		t.Errorf("go list -deps does not list flowhttp: %s", out)
+	}
+}
+
+// step is one event of a run: the body it sends given the view, and the
+// state it must reach.
+type step struct {
+	event string
+	body  func(v flow.View) any
+	want  states.State
+}
+
+// run starts a flow with start and walks steps, every exchange checked
+// against the document, and returns the last view.
+func (c *checked) run(start map[string]any, steps []step) flow.View {
+	c.t.Helper()
+	created := c.do("POST", "/v1/flows", start)
+	if created.status != http.StatusCreated {
+		c.t.Fatalf("start %v: %d %s", start["kind"], created.status, created.body)
+	}
+	var v flow.View
+	created.decode(c.t, &v)
+	if len(steps) == 0 {
+		return v
+	}
+	return c.walk(v.ID, steps)
+}
+
+func otpOf(c *checked, to string) func(flow.View) any {
+	return func(flow.View) any { return map[string]string{"otp": c.h.OTP(to).Reveal()} }
+}
+
+func signedBy(c *checked, w *flowtest.Wallet) func(flow.View) any {
+	return func(v flow.View) any { return map[string]string{"signature": w.Sign(c.t, v.Challenge)} }
+}
+
+func fields(k, v string) func(flow.View) any {
+	return func(flow.View) any { return map[string]string{k: v} }
+}
+
+// TestOpenAPI_FullRunsConform runs each of the four flows to its end over
+// HTTP, with the answers a frontend meets on the way (a wrong code, an
+// event not permitted, a replayed Idempotency-Key, a list, a cancel), and
+// checks every request and answer against the document.
+func TestOpenAPI_FullRunsConform(t *testing.T) {
+	c := newChecked(t)
+	c.runLink()
+	c.runFactorsFirst()
+	c.runSignIn()
+	c.runSignUp()
+
+	list := c.do("GET", "/v1/flows?running=false&kind=link&limit=5", nil)
+	var page flow.Page
+	list.decode(t, &page)
+	if list.status != http.StatusOK || len(page.Flows) == 0 {
+		t.Errorf("list: %d %s", list.status, list.body)
+	}
+	if bad := c.refused("GET", "/v1/flows?limit=500", nil); bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("list with limit=500: %d %s", bad.status, bad.body)
+	}
+	if missing := c.do("GET", "/v1/flows/00112233445566778899aabbccddeeff", nil); missing.status != http.StatusNotFound {
+		t.Errorf("GET of an unknown flow: %d %s", missing.status, missing.body)
+	}
+	// Every operation a frontend drives by hand was answered, and checked.
+	for _, op := range c.operations("/v1/flows") {
+		if c.doc.Paths.Find("/v1/flows/{id}/events/"+op) != nil {
+			continue
+		}
+		if isAutoOperation(c, op) {
+			continue
+		}
+		if !c.saw(op, http.StatusOK) && !c.saw(op, http.StatusCreated) {
+			t.Errorf("operation %s was never answered with success", op)
+		}
+	}
+	for _, want := range []struct {
+		op     string
+		status int
+	}{{"eventSubmitOtp", 422}, {"eventSubmitEmail", 409}, {"listFlows", 422}, {"getFlow", 404}} {
+		if !c.saw(want.op, want.status) {
+			t.Errorf("no %d answer of %s was checked", want.status, want.op)
+		}
+	}
+}
+
+// isAutoOperation reports whether the operation sends an automatic step,
+// which a frontend sends only to retry one that failed.
+func isAutoOperation(c *checked, operationID string) bool {
+	for _, item := range c.doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.OperationID == operationID {
+				return bytes.Contains([]byte(op.Description), []byte("An automatic step"))
+			}
+		}
+	}
+	return false
+}
+
+// runLink: the seed's story (409, SMS first, email, linked), with a wrong
+// code, an event not permitted, a resend after the cooldown, a fresh
+// challenge and a replayed Idempotency-Key; then a second flow canceled
+// twice over (the event, then DELETE on the ended flow).
+func (c *checked) runLink() {
+	w, p := flowtest.NewWallet(c.t), flowtest.NewPerson()
+	c.h.SeedUser(p)
+	v := c.run(map[string]any{"kind": "link", "walletAddress": w.Address}, []step{
+		{event: "new_challenge", want: states.ChallengeIssued},
+		{event: "sign", body: signedBy(c, w), want: states.WalletAuthed},
+		{event: "submit_phone", body: fields("phoneNumber", p.Phone), want: states.PhoneConflict},
+		{event: "confirm_phone", body: func(flow.View) any { return map[string]any{} }, want: states.SmsFirstSent},
+	})
+	path := "/v1/flows/" + v.ID + "/events/"
+	if wrong := c.do("POST", path+"submit_otp", map[string]string{"otp": c.h.WrongOTP(p.Phone).Reveal()}); wrong.status != 422 {
+		c.t.Fatalf("a wrong code: %d %s", wrong.status, wrong.body)
+	}
+	if early := c.do("POST", path+"submit_email", map[string]string{"emailAddress": p.Email}); early.status != 409 {
+		c.t.Fatalf("submit_email before the SMS code: %d %s", early.status, early.body)
+	}
+	c.h.Clock.Advance(time.Minute)
+	if resent := c.do("POST", path+"resend_otp", nil); resent.status != http.StatusOK {
+		c.t.Fatalf("resend_otp: %d %s", resent.status, resent.body)
+	}
+	c.walk(v.ID, []step{
+		{event: "submit_otp", body: otpOf(c, p.Phone), want: states.SmsVerified},
+	})
+	email := map[string]string{"emailAddress": p.Email}
+	first := c.do("POST", path+"submit_email", email, "Idempotency-Key", "email-1")
+	again := c.do("POST", path+"submit_email", email, "Idempotency-Key", "email-1")
+	if first.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" {
+		c.t.Fatalf("a replayed submit_email: %d, then %d %v", first.status, again.status, again.header)
+	}
+	if end := c.walk(v.ID, []step{{event: "submit_otp", body: otpOf(c, p.Email), want: states.Linked}}); !end.Terminal {
+		c.t.Fatalf("Linked is not terminal: %+v", end)
+	}
+	if got := c.do("GET", "/v1/flows/"+v.ID, nil); got.status != http.StatusOK {
+		c.t.Fatalf("GET: %d %s", got.status, got.body)
+	}
+	other := c.run(map[string]any{"kind": "link", "walletAddress": flowtest.NewWallet(c.t).Address},
+		[]step{{event: "cancel", want: states.Canceled}})
+	if again := c.do("DELETE", "/v1/flows/"+other.ID, nil); again.status != http.StatusConflict {
+		c.t.Fatalf("DELETE of an ended flow: %d %s", again.status, again.body)
+	}
+	live := c.run(map[string]any{"kind": "link", "walletAddress": flowtest.NewWallet(c.t).Address}, nil)
+	if del := c.do("DELETE", "/v1/flows/"+live.ID, nil); del.status != http.StatusOK {
+		c.t.Fatalf("DELETE: %d %s", del.status, del.body)
+	}
+}
+
+// walk sends steps to a running flow and returns its last view.
+func (c *checked) walk(id string, steps []step) flow.View {
+	c.t.Helper()
+	var v flow.View
+	c.do("GET", "/v1/flows/"+id, nil).decode(c.t, &v)
+	for _, s := range steps {
+		var body any
+		if s.body != nil {
+			body = s.body(v)
+		}
+		ans := c.do("POST", "/v1/flows/"+id+"/events/"+s.event, body)
+		if ans.status != http.StatusOK {
+			c.t.Fatalf("%s in %s: %d %s", s.event, v.State, ans.status, ans.body)
+		}
+		ans.decode(c.t, &v)
+		if v.State != s.want {
+			c.t.Fatalf("%s: state %s, want %s", s.event, v.State, s.want)
+		}
+	}
+	return v
+}
+
+func (c *checked) runFactorsFirst() {
+	w, p := flowtest.NewWallet(c.t), flowtest.NewPerson()
+	c.h.SeedUser(p)
+	c.run(map[string]any{"kind": "link-factors-first", "walletAddress": w.Address}, []step{
+		{event: "submit_phone", body: fields("phoneNumber", p.Phone), want: states.SmsFirstSent},
+		{event: "submit_otp", body: otpOf(c, p.Phone), want: states.SmsVerified},
+		{event: "submit_email", body: fields("emailAddress", p.Email), want: states.EmailSent},
+		{event: "submit_otp", body: otpOf(c, p.Email), want: states.ChallengeIssued},
+		{event: "sign", body: signedBy(c, w), want: states.Linked},
+	})
+}
+
+func (c *checked) runSignIn() {
+	w, p := flowtest.NewWallet(c.t), flowtest.NewPerson()
+	c.h.SeedUser(p, w)
+	v := c.run(map[string]any{"kind": "signin", "walletAddress": w.Address}, []step{
+		{event: "sign", body: signedBy(c, w), want: states.WalletAuthed},
+		{event: "submit_phone", body: fields("phoneNumber", p.Phone), want: states.SmsSent},
+		{event: "submit_otp", body: otpOf(c, p.Phone), want: states.SignedIn},
+	})
+	if v.User == nil || len(v.Wallets) == 0 {
+		c.t.Errorf("signed in without a user or wallets: %+v", v)
+	}
+	unknown := flowtest.NewWallet(c.t)
+	v = c.run(map[string]any{"kind": "signin", "walletAddress": unknown.Address}, []step{
+		{event: "sign", body: signedBy(c, unknown), want: states.UnknownWallet},
+	})
+	if v.NextFlow != "link" {
+		c.t.Errorf("an unknown wallet's sign-in: nextFlow %q, want link", v.NextFlow)
+	}
+}
+
+func (c *checked) runSignUp() {
+	w, p := flowtest.NewWallet(c.t), flowtest.NewPerson()
+	v := c.run(map[string]any{"kind": "signup", "walletAddress": w.Address, "firstName": p.FirstName,
+		"middleName": "Byron", "lastName": p.LastName, "emailAddress": p.Email, "country": p.Country,
+		"phoneNumber": p.Phone, "acceptedTerms": true}, []step{
+		{event: "sign", body: signedBy(c, w), want: states.SmsSent},
+		{event: "submit_otp", body: otpOf(c, p.Phone), want: states.UserCreated},
+	})
+	if v.User == nil {
+		c.t.Errorf("signed up without a user: %+v", v)
+	}
+	if bad := c.refused("POST", "/v1/flows", fmt.Sprintf(`{"kind":"signup","walletAddress":%q}`, w.Address)); bad.status != 422 {
+		c.t.Errorf("signup without its fields: %d %s", bad.status, bad.body)
+	}
+}
