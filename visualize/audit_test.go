@@ -91,3 +91,31 @@ func TestRenderAudit_Formats(t *testing.T) {
 		t.Errorf("RenderAudit(dot) error = %v, want ErrUnsupportedFormat", err)
 	}
 }
+
+func TestTextTrace(t *testing.T) {
+	f, rec, history := auditFixture()
+	got := visualize.TextTrace(f, rec, history)
+	want := "New\n" +
+		"  ↓ (1) 09:30:01 start\n" +
+		"ChallengeIssued\n" +
+		"  ↓ (2) 09:30:21 sign\n" +
+		"WalletAuthed\n" +
+		"  ↓ (3) 09:30:44 ⚠ submit_phone: 409 ALREADY_EXISTS_PHONE\n" +
+		"PhoneConflict\n" +
+		"  ↻ (4) 09:30:52 ⚠ confirm_phone: 429 back off\n" +
+		"  ↓ (5) 09:31:08 confirm_phone\n" +
+		"SmsFirstSent\n" +
+		"  ↻ (6) 09:31:37 ⚠ submit_otp: wrong OTP, attempts left\n" +
+		"  ↓ (7) 09:31:55 submit_otp\n" +
+		"SmsVerified\n" +
+		"  ↓ (8) 09:32:11 submit_email\n" +
+		"EmailSent\n" +
+		"  ↓ (9) 09:32:56 submit_otp\n" +
+		"EmailVerified\n" +
+		"  ↓ (10) 09:32:57 add_wallet\n" +
+		"Linked\n" +
+		"(ended in Linked at 09:32:57)\n"
+	if got != want {
+		t.Errorf("TextTrace =\n%s\nwant\n%s", got, want)
+	}
+}

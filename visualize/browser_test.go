@@ -33,6 +33,8 @@ var chromiumFlags = []chromedp.ExecAllocatorOption{
 type renderer struct {
 	ctx context.Context
 	n   int
+	// script is the path of the mermaid script the page loads.
+	script string
 }
 
 // newRenderer starts the browser, or skips the test when Chromium or the
@@ -72,7 +74,7 @@ func newRenderer(tb testing.TB) *renderer {
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 		tb.Fatalf("start chromium: %v", err)
 	}
-	return &renderer{ctx: ctx}
+	return &renderer{ctx: ctx, script: script}
 }
 
 // rect is an element's box on the page, in CSS pixels.

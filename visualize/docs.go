@@ -17,6 +17,12 @@ import (
 // the docs (docs/flows.md and docs/diagrams/) with WriteDocs.
 const DocsCommand = "go run ./visualize/internal/gendocs"
 
+// ImagesCommand is the command, run from the module's root, that renders
+// the PNGs under docs/images in headless Chromium (see TestRendered). They
+// are not compared byte for byte: fonts differ between machines.
+const ImagesCommand = `RATIOFLOW_SCREENSHOTS=$PWD/docs/images go test ./visualize -count=1 ` +
+	`-run 'TestRendered/^(link\.(overview|state)|audit-run\.state|stats-link\.overview)\.mmd$'`
+
 // seedTitles names the spec's pages the flows come from (../shared/seeds).
 var seedTitles = map[string]string{
 	"000": "Link a new Signing Wallet to an Existing User",
@@ -160,11 +166,12 @@ const pageIntro = "Every diagram here is generated from the tables in package `t
 	"How to read them:\n\n" +
 	"- The **overview** shows the paths a person walks and where each branch leads, top to\n" +
 	"  bottom from the black start point. Thick arrows are transitions the engine fires by\n" +
-	"  itself (`(auto)`, their states dashed); dotted red arrows and `⚠` are errors: a 409, a\n" +
-	"  429, a wrong OTP, an expired JWT, a 5xx. The errors that keep the flow where it was\n" +
-	"  (the user retries) are one `⚠ errors: stay` loop per state. Green terminal states are\n" +
-	"  successes, red ones are Failed, Expired and Canceled. Cancel and expire fire in every\n" +
-	"  running state and are drawn once, from \"any running state\".\n" +
+	"  itself (`(auto)`, their states dashed). Each state's box sums up its error handling: one\n" +
+	"  `⚠ errors: stay` for the errors that keep the flow where it was (a 429, a wrong OTP, a\n" +
+	"  5xx: the user retries), `⚠ JWT expired → New` for those that lead elsewhere, and `↻`\n" +
+	"  for the events that stay on purpose (`resend_otp`). Green terminal states are successes,\n" +
+	"  red ones are Failed, Expired and Canceled. Cancel and expire fire in every running state\n" +
+	"  and are drawn once, from \"any running state\".\n" +
 	"- The **complete view** draws every edge the engine can take. The edges between the\n" +
 	"  same two states share one arrow with a line per event naming each outcome, and the\n" +
 	"  legend lists, state by state, the errors that stay. Outcomes a call cannot produce\n" +
@@ -172,7 +179,11 @@ const pageIntro = "Every diagram here is generated from the tables in package `t
 	"- A **sequence diagram** tells the story between the User, the Wallet (your app) and\n" +
 	"  Ratio, with branches as alt/else blocks. Errors and retries are in the state diagrams.\n\n" +
 	"`ratioflow diagram --format html --out DIR` writes a page per flow that renders them\n" +
-	"in a browser.\n\n" +
+	"in a browser. For viewers that do not render Mermaid, `docs/images/` holds PNGs drawn by\n" +
+	"Mermaid in Chromium: the link flow's [overview](images/link.overview.png), its\n" +
+	"[complete view](images/link.state.png), [an audit](images/audit-run.state.png) of a run\n" +
+	"with a 409 and a 429, and [the traffic](images/stats-link.overview.png) of three flows.\n" +
+	"Regenerate them with\n\n    " + ImagesCommand + "\n\n" +
 	"The flows:\n\n"
 
 // flowSection writes the part of flows.md about one flow.
@@ -200,11 +211,13 @@ func flowSection(b *strings.Builder, f *transitions.Flow) {
 
 // The sentences before each diagram of a flow.
 const (
-	overviewIntro = "Start at the black point and follow the solid arrows: they are the steps above.\n" +
-		"Dotted red arrows are the errors that lead elsewhere; each loop says what keeps the\n" +
-		"flow in its state."
-	completeIntro = "The same states with every edge the engine can take, each arrow naming its events\n" +
-		"and outcomes; the legend lists the errors that keep the flow where it was."
+	overviewIntro = "Start at the black point and follow the arrows: the steps a person walks, thick\n" +
+		"where the engine moves on by itself. Each state's box says what its errors do: `⚠ errors:\n" +
+		"stay` (the user retries) and where the others lead; `↻` names the events that keep the\n" +
+		"flow there."
+	completeIntro = "Every edge the engine can take: the edges between two states share one arrow\n" +
+		"naming each event and outcome, errors dotted and red. The legend lists, state by state,\n" +
+		"the errors that keep the flow where it was."
 	sequenceIntro = "The story between the person, your app and Ratio, message by message."
 )
 

@@ -1,7 +1,9 @@
 package visualize_test
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/ratioflow/ratioflow/transitions"
@@ -55,5 +57,23 @@ func TestDiagrams_OneFilePerFlowAndFormat(t *testing.T) {
 	}
 	if _, err := visualize.Diagrams(transitions.All(), []visualize.Format{"png"}); !errors.Is(err, visualize.ErrUnsupportedFormat) {
 		t.Errorf("Diagrams(png) error = %v, want ErrUnsupportedFormat", err)
+	}
+}
+
+// TestMermaidVersion keeps the version the HTML pages load from the CDN in
+// step with the one the tests check the diagrams with.
+func TestMermaidVersion(t *testing.T) {
+	lock, err := os.ReadFile("mermaidcheck/package-lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct {
+		Packages map[string]struct{ Version string } `json:"packages"`
+	}
+	if err := json.Unmarshal(lock, &l); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Packages["node_modules/mermaid"].Version; got != visualize.MermaidVersion {
+		t.Errorf("package-lock.json pins mermaid %s, MermaidVersion is %s", got, visualize.MermaidVersion)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/ratioflow/ratioflow/flow/flowtest"
@@ -49,32 +50,36 @@ func TestRendered(t *testing.T) {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(diagrams)) {
-		text := diagrams[name]
-		width := columnWidth
-		if strings.HasSuffix(name, ".state.mmd") && !strings.HasPrefix(name, "audit-") || strings.HasPrefix(name, "docs-") {
-			width = 0 // the complete view may be wider than a column
-		}
-		got := r.render(t, strings.TrimSuffix(name, ".mmd"), text, width, shots)
-		if got.Error != "" {
-			t.Errorf("%s: Mermaid failed: %s", name, got.Error)
-			continue
-		}
-		var problems []string
-		if strings.HasPrefix(text, "sequenceDiagram") {
-			problems = checkSequence(text, got)
-		} else {
-			problems = checkFlowchart(text, got)
-			if width == columnWidth && got.MinFont < minTextPx {
-				problems = append(problems, fmt.Sprintf("smallest text %.1f px in a %d px column, want %d px or more (natural width %.0f px)",
-					got.MinFont, columnWidth, minTextPx, got.Natural))
-			}
-		}
-		for _, p := range problems {
-			t.Errorf("%s: %s", name, p)
-		}
-		t.Logf("%s: %d arrows, %d labels, %d states, natural width %.0f px, smallest text %.1f px at %.0f px",
-			name, len(got.Edges), len(got.Labels), len(got.Nodes), got.Natural, got.MinFont, got.Width)
+		t.Run(name, func(t *testing.T) { checkRendered(t, r, name, diagrams[name], shots) })
 	}
+	t.Run("html", func(t *testing.T) { checkHTMLPage(t, r) })
+}
+
+// checkRendered renders one diagram and reports what is wrong with it.
+func checkRendered(t *testing.T, r *renderer, name, text, shots string) {
+	width := columnWidth
+	if strings.HasSuffix(name, ".state.mmd") && !strings.HasPrefix(name, "audit-") || strings.HasPrefix(name, "docs-") {
+		width = 0 // the complete view may be wider than a column
+	}
+	got := r.render(t, strings.TrimSuffix(name, ".mmd"), text, width, shots)
+	if got.Error != "" {
+		t.Fatalf("Mermaid failed: %s", got.Error)
+	}
+	var problems []string
+	if strings.HasPrefix(text, "sequenceDiagram") {
+		problems = checkSequence(text, got)
+	} else {
+		problems = checkFlowchart(text, got)
+		if width == columnWidth && got.MinFont < minTextPx {
+			problems = append(problems, fmt.Sprintf("smallest text %.1f px in a %d px column, want %d px or more (natural width %.0f px)",
+				got.MinFont, columnWidth, minTextPx, got.Natural))
+		}
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	t.Logf("%d arrows, %d labels, %d states, %d messages, %d notes; natural width %.0f px, smallest text %.1f px at %.0f px",
+		len(got.Edges), len(got.Labels), len(got.Nodes), len(got.Messages), len(got.Notes), got.Natural, got.MinFont, got.Width)
 }
 
 // renderedDiagrams returns every Mermaid diagram to render, keyed by file
@@ -243,4 +248,35 @@ func overlap(a, b rect) bool {
 // inside reports whether box a lies within box b, give or take a pixel.
 func inside(a, b rect) bool {
 	return a.X >= b.X-1 && a.Y >= b.Y-1 && a.X+a.W <= b.X+b.W+1 && a.Y+a.H <= b.Y+b.H+1
+}
+
+// checkHTMLPage opens the page of each flow that diagram --format html
+// writes, on the local mermaid script, and waits for its three diagrams to
+// be drawn. It runs last: it navigates away from the renderer's page.
+func checkHTMLPage(t *testing.T, r *renderer) {
+	dir := t.TempDir()
+	if err := visualize.WriteFiles(dir, visualize.HTMLPages(transitions.All(), "file://"+r.script)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range transitions.All() {
+		page := "file://" + dir + "/" + string(f.Kind) + ".html"
+		if err := chromedp.Do(r.ctx, chromedp.Navigate(page)); err != nil {
+			t.Fatalf("open %s: %v", page, err)
+		}
+		drawn, errors := 0, 0
+		for range 100 {
+			counts, err := chromedp.Run(r.ctx, chromedp.Evaluate[[2]int](
+				`[document.querySelectorAll('pre.mermaid svg').length, document.querySelectorAll('pre.mermaid svg[aria-roledescription="error"]').length]`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if drawn, errors = counts[0], counts[1]; drawn == 3 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond) // polling the browser, not timing the code
+		}
+		if drawn != 3 || errors != 0 {
+			t.Errorf("%s: %d diagrams drawn (%d errors), want 3 and none", page, drawn, errors)
+		}
+	}
 }

@@ -19,8 +19,9 @@ import (
 
 const demoAbout = `
 Fly one flow end to end, printing each step as it happens: the state, the
-Ratio call, its outcome and timing, then the sequence diagram of the path
-taken. With no flags it starts a Ratio sandbox in this process, seeds the
+Ratio call, its outcome and timing, then the path taken, state by state
+(--mermaid adds its Mermaid diagrams: the overview with the path drawn on
+it, and the sequence). With no flags it starts a Ratio sandbox in this process, seeds the
 user the flow needs (an existing user for link and link-factors-first, one
 with the wallet linked for signin, nobody for signup), creates a fresh
 Ethereum key as the wallet, and stores the flow in SQLite in the temporary
@@ -56,14 +57,17 @@ type demo struct {
 	out      stepPrinter
 	// forced is set once the demo has forced its 429.
 	forced bool
+	// mermaid asks for the path's Mermaid diagrams after its text trace.
+	mermaid bool
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "demo", "[--flow NAME] [--store URL] [--ratio URL] [--json]", demoAbout)
+	fs := flagSet(e, "demo", "[--flow NAME] [--store URL] [--ratio URL] [--json] [--mermaid]", demoAbout)
 	kind := fs.String("flow", string(transitions.KindLink), "the flow to fly: "+kindList())
 	storeURL := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
 	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
 	jsonOut := fs.Bool("json", false, "print one JSON object per step, then the flow's final view")
+	mermaid := fs.Bool("mermaid", false, "end with the path's Mermaid diagrams (state and sequence)")
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
@@ -71,7 +75,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := &demo{env: e, flow: f, storeURL: storeOrDefault(e, *storeURL)}
+	d := &demo{env: e, flow: f, storeURL: storeOrDefault(e, *storeURL), mermaid: *mermaid}
 	if *jsonOut {
 		d.out = &jsonSteps{w: e.stdout}
 	} else {
@@ -172,7 +176,12 @@ func (d *demo) fly(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read the flow's history: %w", err)
 	}
-	return d.out.end(d, v, elapsed, visualize.AuditSequence(d.flow, rec, hist))
+	path := visualize.TextTrace(d.flow, rec, hist)
+	if d.mermaid {
+		path += "\n```mermaid\n" + visualize.AuditState(d.flow, rec, hist) + "```\n" +
+			"\n```mermaid\n" + visualize.AuditSequence(d.flow, rec, hist) + "```\n"
+	}
+	return d.out.end(d, v, elapsed, path)
 }
 
 // observe prints a step's audit entries and, in the link flow against a

@@ -27,7 +27,8 @@ func TestDemo(t *testing.T) {
 		{transitions.KindLink, []string{"link flow: Link a new signing wallet", "seed pages 000, 001, 002",
 			"an existing Ratio user, seeded in the sandbox", "WalletAuthed -> PhoneConflict", "409 ALREADY_EXISTS_PHONE",
 			"429 TOO_MANY_REQUESTS", "the pilot waits 2s, then sends confirm_phone again", "add_wallet (auto)",
-			"Linked in ", "is now an authentication method", "```mermaid\nsequenceDiagram", "ratioflow flows show"}},
+			"Linked in ", "is now an authentication method", "PhoneConflict\n  ↻ (4) ", "⚠ confirm_phone: 429 back off",
+			"ratioflow flows show", "ratioflow flows audit"}},
 		{transitions.KindLinkFactorsFirst, []string{"SmsFirstSent", "start_wallet (auto)", "Linked in "}},
 		{transitions.KindSignIn, []string{"linked to the user", "load_wallets (auto)", "SignedIn in ", "signed in with wallet"}},
 		{transitions.KindSignUp, []string{"not a Ratio user yet", "create_user (auto)", "UserCreated in "}},
@@ -42,6 +43,20 @@ func TestDemo(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemo_Mermaid: the Mermaid diagrams of the path only with --mermaid.
+func TestDemo_Mermaid(t *testing.T) {
+	t.Parallel()
+	out := mustRun(t, nil, "demo", "--store", "memory:", "--mermaid")
+	for _, want := range []string{"  ↓ (1) ", "```mermaid\nflowchart TD\n", "```mermaid\nsequenceDiagram\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo --mermaid output lacks %q:\n%s", want, out)
+		}
+	}
+	if plain := mustRun(t, nil, "demo", "--store", "memory:"); strings.Contains(plain, "```mermaid") {
+		t.Errorf("demo without --mermaid prints Mermaid:\n%s", plain)
 	}
 }
 
