@@ -60,17 +60,17 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 		"stats": flowsStats,
 	}
 	if len(args) == 0 {
-		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep or purge")
+		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep, purge or stats")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep|purge [flags]\n\n%s\n\n"+
+		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep|purge|stats [flags]\n\n%s\n\n"+
 			"Run 'ratioflow flows <subcommand> --help' for its flags.\n", strings.TrimSpace(flowsAbout))
 		return flag.ErrHelp
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel, sweep or purge", args[0])
+		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel, sweep, purge or stats", args[0])
 	}
 	return sub(ctx, e, args[1:])
 }
