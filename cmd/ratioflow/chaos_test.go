@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,7 +71,7 @@ func (c *crowd) check(t *testing.T, gate *ratioGate) (codes, signatures int) {
 		if n := adds[p.wallet()]; n != 1 {
 			problems = append(problems, fmt.Sprintf("wallet added %d times", n))
 		}
-		if list := p.api.do(t.Context(), http.MethodGet, "/v1/flows", "", nil); !list.ok() || strings.Count(list.raw, `"id":`) != 1 {
+		if n, list := p.flows(t.Context()); n != 1 {
 			problems = append(problems, "flows: "+list.String())
 		}
 		if len(problems) > 0 {

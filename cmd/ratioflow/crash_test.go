@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -99,8 +98,8 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 		check(errs[i] == nil, "the flight failed: %v", errs[i])
 		check(p.view.State == states.Linked, "the flow ended %s, want Linked", p.view.State)
 		check(codes+sigs <= 1, "%d new codes and %d new signatures, want at most one of either", codes, sigs)
-		list := p.api.do(t.Context(), http.MethodGet, "/v1/flows", "", nil)
-		check(list.ok() && strings.Count(list.raw, `"id":`) == 1, "the person's flows: %s, want one", list)
+		n, list := p.flows(t.Context())
+		check(n == 1, "the person's flows: %s, want one", list)
 		check(gate.sandbox.Stats().AddToUser[p.wallet()] == 1, "wallet added %d times, want 1", gate.sandbox.Stats().AddToUser[p.wallet()])
 		check(len(p.refusals()) == 0, "answers that cost the person: %s", p.refusals())
 		if ok {

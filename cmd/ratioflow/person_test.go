@@ -177,8 +177,8 @@ type try struct {
 }
 
 // person plays one user linking a new wallet to their Ratio account
-// (the link flow, phone already taken) through serve's HTTP API, as a
-// wallet app does: each step has its own Idempotency-Key, reused while
+// (the link flow, phone already taken), or signing up, through serve's
+// HTTP API, as a wallet app does: each step has its own Idempotency-Key, reused while
 // the step is retried after no answer, a 5xx, a concurrent step or a 429
 // (waiting as told), and the codes are read from the sandbox.
 type person struct {
@@ -187,6 +187,10 @@ type person struct {
 	key          *ecdsa.PrivateKey
 	phone, email string
 	tally        *tally
+	kind         transitions.Kind
+	// detours are events the person sends once on reaching their state,
+	// before going on.
+	detours map[states.State]transitions.Event
 	// first, if set, may take over the first try of each step; it
 	// returns false to let the step be sent as usual.
 	first func(ctx context.Context, st step) (reply, bool)
@@ -198,18 +202,44 @@ type person struct {
 }
 
 // newPerson returns the i-th person of a test, seeded in the sandbox as
-// an existing user with a phone and an email of their own.
+// an existing user with a phone and an email of their own, to link a
+// new wallet.
 func newPerson(tb testing.TB, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &person{api: api, sandbox: sb, key: key, phone: phone(uint64(3_000_000 + i)),
-		email: fmt.Sprintf("person-%d-%s@example.com", i, newKey()[:6]), tally: t}
+	p := newcomer(tb, api, sb, i, t)
+	p.kind = transitions.KindLink
 	if _, err := sb.SeedUser(ratiotest.UserSeed{PhoneNumber: p.phone, EmailAddress: p.email}); err != nil {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// newcomer returns the i-th person of a test, unknown to Ratio, to sign
+// up.
+func newcomer(tb testing.TB, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &person{api: api, sandbox: sb, key: key, phone: phone(uint64(3_000_000 + i)), kind: transitions.KindSignUp,
+		email: fmt.Sprintf("person-%d-%s@example.com", i, newKey()[:6]), tally: t}
+}
+
+// goal is the state the person's flow ends in when all goes well.
+func (p *person) goal() states.State {
+	if p.kind == transitions.KindSignUp {
+		return states.UserCreated
+	}
+	return states.Linked
+}
+
+// start is the body that starts the person's flow.
+func (p *person) start() map[string]any {
+	body := map[string]any{"kind": p.kind, "walletAddress": p.wallet()}
+	if p.kind == transitions.KindSignUp {
+		body["firstName"], body["lastName"], body["country"] = "Ada", "Lovelace", "US"
+		body["emailAddress"], body["phoneNumber"], body["acceptedTerms"] = p.email, p.phone, true
+	}
+	return body
 }
 
 func (p *person) wallet() string { return crypto.PubkeyToAddress(p.key.PublicKey).Hex() }
@@ -222,7 +252,7 @@ func (p *person) fly(ctx context.Context) error { return p.flyUntil(ctx, "") }
 func (p *person) flyUntil(ctx context.Context, until string) error {
 	if p.view.ID == "" {
 		a := p.send(ctx, step{name: "create", path: "/v1/flows", key: newKey(),
-			body: map[string]any{"kind": "link", "walletAddress": p.wallet()}})
+			body: p.start()})
 		if a.status != http.StatusCreated {
 			return fmt.Errorf("create: %s", a)
 		}
@@ -230,7 +260,7 @@ func (p *person) flyUntil(ctx context.Context, until string) error {
 	}
 	for range 40 {
 		if p.view.Terminal {
-			if p.view.State != states.Linked {
+			if p.view.State != p.goal() {
 				p.tally.add(func(t *tally) { t.failed++ })
 			}
 			return nil
@@ -249,6 +279,11 @@ func (p *person) flyUntil(ctx context.Context, until string) error {
 // next is the step the person takes in the view's state.
 func (p *person) next() (step, error) {
 	st := step{key: newKey(), body: map[string]any{}}
+	if e, ok := p.detours[p.view.State]; ok {
+		delete(p.detours, p.view.State)
+		st.name, st.path = string(e), "/v1/flows/"+p.view.ID+"/events/"+string(e)
+		return st, nil
+	}
 	can := map[transitions.Event]bool{}
 	for _, n := range p.view.Next {
 		can[n.Event] = true
@@ -400,6 +435,17 @@ func (p *person) extras(gate *ratioGate) (codes, signatures int) {
 		seen[tr.key] = true
 	}
 	return max(gate.sentTo(p.phone)+gate.sentTo(p.email)-2, 0), max(signatures-1, 0)
+}
+
+// flows counts the person's flows (GET /v1/flows), -1 if the answer is
+// not a page of them.
+func (p *person) flows(ctx context.Context) (int, reply) {
+	a := p.api.do(ctx, http.MethodGet, "/v1/flows", "", nil)
+	var page struct{ Flows []flow.View }
+	if !a.ok() || json.Unmarshal([]byte(a.raw), &page) != nil {
+		return -1, a
+	}
+	return len(page.Flows), a
 }
 
 // sleepCtx sleeps d, or less if ctx ends.

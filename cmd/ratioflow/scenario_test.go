@@ -9,7 +9,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/storeurl"
+	"github.com/ratioflow/ratioflow/transitions"
 )
 
 // The scenarios of this file and of crash_test.go and chaos_test.go drive
@@ -111,26 +111,69 @@ func (w *watcher) left(key string) <-chan struct{} {
 	return w.gone[key]
 }
 
-// ratioStep is a step of the link flow that calls Ratio, as a person's
-// step (person.next names them) and the Ratio call it makes.
+// ratioStep is a step of a flow that calls Ratio, as a person's step
+// (person.next names them) and the Ratio call it makes.
 type ratioStep struct {
 	name string
 	step string
 	op   ratio.Op
 	// want is where the step leads (with the automatic steps after it).
 	want states.State
+	// signup: the person signs up instead of linking a wallet.
+	signup bool
+	// detour: the step is an event the person sends once in this state,
+	// beside the clean run's.
+	detour states.State
+}
+
+// person returns the i-th person of a test, to take step rs.
+func (rs ratioStep) person(t *testing.T, s *served, i int, tl *tally) *person {
+	api := s.client(fmt.Sprintf("abort-%s-%d", rs.name, i))
+	if rs.signup {
+		return newcomer(t, api, s.gate.sandbox, i, tl)
+	}
+	p := newPerson(t, api, s.gate.sandbox, i, tl)
+	if rs.detour != "" {
+		p.detours = map[states.State]transitions.Event{rs.detour: transitions.Event(rs.step)}
+	}
+	return p
+}
+
+// calls counts the calls of a flow that takes rs and meets no failure.
+func (rs ratioStep) calls() map[string]int {
+	if rs.signup {
+		return map[string]int{ratio.OpStartWallet.Route(): 1, ratio.OpAuthenticateWallet.Route(): 1,
+			ratio.OpSendSMS.Route(): 1, ratio.OpAuthenticateSMS.Route(): 1, ratio.OpCreateUser.Route(): 1}
+	}
+	calls := maps.Clone(cleanRun)
+	if rs.detour != "" {
+		calls[rs.op.Route()]++
+	}
+	return calls
 }
 
 // ratioSteps are the seven steps of the link flow, for a user whose phone
 // Ratio knows, that call Ratio with something to lose.
 var ratioSteps = []ratioStep{
-	{"create", "create", ratio.OpStartWallet, states.ChallengeIssued},
-	{"sign", "sign", ratio.OpAuthenticateWallet, states.WalletAuthed},
-	{"confirm_phone", "confirm_phone", ratio.OpSendSMS, states.SmsFirstSent},
-	{"submit_otp_sms", "submit_otp@SmsFirstSent", ratio.OpAuthenticateSMS, states.SmsVerified},
-	{"submit_email", "submit_email", ratio.OpSendEmail, states.EmailSent},
-	{"submit_otp_email", "submit_otp@EmailSent", ratio.OpAuthenticateEmail, states.Linked},
-	{"add_wallet", "submit_otp@EmailSent", ratio.OpAddWalletToUser, states.Linked}, // automatic, after the code
+	{name: "create", step: "create", op: ratio.OpStartWallet, want: states.ChallengeIssued},
+	{name: "sign", step: "sign", op: ratio.OpAuthenticateWallet, want: states.WalletAuthed},
+	{name: "confirm_phone", step: "confirm_phone", op: ratio.OpSendSMS, want: states.SmsFirstSent},
+	{name: "submit_otp_sms", step: "submit_otp@SmsFirstSent", op: ratio.OpAuthenticateSMS, want: states.SmsVerified},
+	{name: "submit_email", step: "submit_email", op: ratio.OpSendEmail, want: states.EmailSent},
+	{name: "submit_otp_email", step: "submit_otp@EmailSent", op: ratio.OpAuthenticateEmail, want: states.Linked},
+	{name: "add_wallet", step: "submit_otp@EmailSent", op: ratio.OpAddWalletToUser, want: states.Linked}, // automatic, after the code
+}
+
+// otherRatioSteps are the other steps that call Ratio with something to
+// lose: a code sent with the wallet's JWT, codes sent again, a new
+// challenge, and the signup flow's automatic SMS and user creation.
+var otherRatioSteps = []ratioStep{
+	{name: "submit_phone", step: "submit_phone", op: ratio.OpSendSMS, want: states.PhoneConflict},
+	{name: "new_challenge", step: "new_challenge", op: ratio.OpStartWallet, want: states.ChallengeIssued, detour: states.ChallengeIssued},
+	{name: "resend_otp_sms", step: "resend_otp", op: ratio.OpSendSMS, want: states.SmsFirstSent, detour: states.SmsFirstSent},
+	{name: "resend_otp_email", step: "resend_otp", op: ratio.OpSendEmail, want: states.EmailSent, detour: states.EmailSent},
+	{name: "signup_send_sms", step: "sign", op: ratio.OpSendSMS, want: states.SmsSent, signup: true},
+	{name: "create_user", step: "submit_otp@SmsSent", op: ratio.OpCreateUser, want: states.UserCreated, signup: true},
 }
 
 // marker is what the body of p's call of op in st holds, for a trap to
@@ -139,7 +182,7 @@ func (p *person) marker(op ratio.Op, st step) string {
 	switch op {
 	case ratio.OpSendSMS:
 		return p.phone
-	case ratio.OpSendEmail:
+	case ratio.OpSendEmail, ratio.OpCreateUser:
 		return p.email
 	case ratio.OpAuthenticateSMS, ratio.OpAuthenticateEmail:
 		return fmt.Sprint(st.body["otp"])
@@ -170,21 +213,29 @@ func callsSince(before, after ratiotest.Stats) map[string]int {
 // goes on, the retry with the same Idempotency-Key replays the step's
 // answer, a GET shows where it put the flow, and the flow then links with
 // the calls of a clean run: no code, signature or attempt lost.
-func TestScenario_CallerAbortsMidCall(t *testing.T) {
+func TestScenario_CallerAbortsMidCall(t *testing.T) { abortEach(t, ratioSteps) }
+
+// TestScenario_CallerAbortsMidCall_OtherSteps: the same on the other
+// steps that call Ratio (resends, with a short cooldown).
+func TestScenario_CallerAbortsMidCall_OtherSteps(t *testing.T) { abortEach(t, otherRatioSteps) }
+
+// abortEach runs abortMidCall on each step, on each backend.
+func abortEach(t *testing.T, steps []ratioStep) {
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			gate := newRatioGate(t, ratiotest.Config{})
-			s := newServed(t, openTestStore(t, newStoreURL(t, backend)), gate, flow.Options{})
+			s := newServed(t, openTestStore(t, newStoreURL(t, backend)), gate,
+				flow.Options{Policy: flow.Policy{ResendCooldown: time.Nanosecond}})
 			recovered := 0
-			for i, rs := range ratioSteps {
+			for i, rs := range steps {
 				t.Run(rs.name, func(t *testing.T) {
 					if abortMidCall(t, s, i, rs) {
 						recovered++
 					}
 				})
 			}
-			t.Logf("%s: after a caller aborted mid-call, %d of %d steps recovered at no cost", backend, recovered, len(ratioSteps))
+			t.Logf("%s: after a caller aborted mid-call, %d of %d steps recovered at no cost", backend, recovered, len(steps))
 		})
 	}
 }
@@ -197,7 +248,7 @@ func abortMidCall(t *testing.T, s *served, i int, rs ratioStep) bool {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	var tl tally
-	p := newPerson(t, s.client(fmt.Sprintf("abort-%d", i)), s.gate.sandbox, i, &tl)
+	p := rs.person(t, s, i, &tl)
 	var aborted, retried, got reply
 	dropped, done := false, false
 	p.first = func(ctx context.Context, st step) (reply, bool) {
@@ -247,12 +298,16 @@ func abortMidCall(t *testing.T, s *served, i int, rs ratioStep) bool {
 	check(retried.ok() && retried.replayed && retried.view.State == rs.want,
 		"the retry with the same Idempotency-Key: %s, want the step's answer replayed, state %s", retried, rs.want)
 	check(got.ok() && got.view.State == rs.want, "GET after the retry: %s, want state %s", got, rs.want)
-	list := p.api.do(t.Context(), http.MethodGet, "/v1/flows", "", nil)
-	check(list.ok() && strings.Count(list.raw, `"id":`) == 1, "the person's flows: %s, want one", list)
-	check(p.view.State == states.Linked, "the flow ended %s, want Linked", p.view.State)
-	check(maps.Equal(calls, cleanRun), "Ratio calls %v, want a clean run's %v", calls, cleanRun)
-	check(s.gate.sandbox.Stats().AddToUser[p.wallet()] == 1, "wallet added %d times, want 1",
-		s.gate.sandbox.Stats().AddToUser[p.wallet()])
+	n, list := p.flows(t.Context())
+	check(n == 1, "the person's flows: %s, want one", list)
+	check(p.view.State == p.goal(), "the flow ended %s, want %s", p.view.State, p.goal())
+	check(maps.Equal(calls, rs.calls()), "Ratio calls %v, want a clean run's %v", calls, rs.calls())
+	adds := 1
+	if rs.signup {
+		adds = 0
+	}
+	check(s.gate.sandbox.Stats().AddToUser[p.wallet()] == adds, "wallet added %d times, want %d",
+		s.gate.sandbox.Stats().AddToUser[p.wallet()], adds)
 	check(!tl.lost(), "cost: %s", &tl)
 	return ok
 }
