@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -28,6 +30,7 @@ type Engine struct {
 	now    func() time.Time
 	log    *slog.Logger
 	onStep func(context.Context, transitions.Kind, store.HistoryEntry)
+	tracer trace.Tracer
 }
 
 // Options are the engine's optional settings. The zero value is usable.
@@ -52,6 +55,10 @@ type Options struct {
 	// must then be nil): the first key seals every write, and every key
 	// opens the flows it sealed (see Keyring and Engine.Reseal).
 	Keys *Keyring
+	// TracerProvider gives the tracer of the engine's OpenTelemetry spans
+	// (see trace.go: a span per step, a child span per Ratio call); nil
+	// means the global one, otel.GetTracerProvider().
+	TracerProvider trace.TracerProvider
 }
 
 // New returns an engine that persists flows in st and calls Ratio through
@@ -69,7 +76,8 @@ func New(st store.Store, api ratio.API, sealKey []byte, opts Options) (*Engine, 
 		return nil, err
 	}
 	e := &Engine{store: st, ratio: api, sealer: s, cache: newDataCache(), flows: map[transitions.Kind]*compiled{},
-		policy: opts.Policy.withDefaults(), now: storeClock(opts.Now), log: opts.Logger, onStep: opts.OnStep}
+		policy: opts.Policy.withDefaults(), now: storeClock(opts.Now), log: opts.Logger, onStep: opts.OnStep,
+		tracer: newTracer(opts.TracerProvider)}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

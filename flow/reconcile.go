@@ -46,8 +46,13 @@ func (r *run) reconcile(ctx context.Context) error {
 
 // settle resolves the pending call of a step whose outcome is unknown, as
 // reconcile describes, and persists the result.
-func (r *run) settle(ctx context.Context) error {
+func (r *run) settle(ctx context.Context) (err error) {
 	p := r.rec.Pending
+	ctx, span := r.startStep(ctx, "reconcile "+p.Event, transitions.Event(p.Event))
+	if span.IsRecording() {
+		span.SetAttributes(AttrReconciled.Bool(true), AttrCall.String(p.Call))
+	}
+	defer func() { r.endStep(span, err) }()
 	now := r.e.now()
 	t, _ := r.c.flow.Find(r.rec.State, transitions.Event(p.Event))
 	switch transitions.Call(p.Call) {
@@ -64,6 +69,7 @@ func (r *run) settle(ctx context.Context) error {
 	}
 	state := r.rec.State
 	r.rec.Pending = nil
+	traceOutcome(ctx, OutcomeReconciled)
 	entries := []store.HistoryEntry{{At: now, From: state, To: state, Event: p.Event, Outcome: OutcomeReconciled, Call: p.Call}}
 	if transitions.Call(p.Call) == transitions.CallAuthenticateWallet {
 		// The challenge may be spent: show a fresh one at once.

@@ -135,7 +135,9 @@ func (r *run) expireIfDue(ctx context.Context) error {
 // first), the edge of its outcome, and the write of the result with its
 // audit entry. It returns a *StepError when the outcome is a failure that
 // left the flow where it was.
-func (r *run) fire(ctx context.Context, t *transitions.Transition, in *Input) error {
+func (r *run) fire(ctx context.Context, t *transitions.Transition, in *Input) (err error) {
+	ctx, span := r.startStep(ctx, "step "+string(t.Event), t.Event)
+	defer func() { r.endStep(span, err) }()
 	res, err := r.attempt(ctx, t, in)
 	if err != nil {
 		return err
@@ -163,6 +165,7 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 		return fmt.Errorf("flow %s: %s declares no edge for outcome %s", r.c.flow.Kind, t.Event, res.outcome)
 	}
 	res.outcome = edge.Outcome // new_user falls back to ok where the table does not tell them apart
+	traceOutcome(ctx, res.outcome)
 	if res.message == "" && edge.To != transitions.Stay && edge.To.Terminal() && edge.Label != "" {
 		res.message = edge.Label
 	}
@@ -221,7 +224,7 @@ func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Inpu
 	defer cancel()
 	stop := r.holdLease(callCtx)
 	started := time.Now()
-	res := r.e.call(callCtx, t, r.d, in, now)
+	res := r.e.tracedCall(callCtx, t, func(ctx context.Context) result { return r.e.call(ctx, t, r.d, in, now) })
 	res.duration = time.Since(started)
 	stop()
 	return res, nil

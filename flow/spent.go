@@ -84,7 +84,7 @@ func (r *run) freshChallenge(ctx context.Context) []store.HistoryEntry {
 	cctx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
 	defer cancel()
 	started := time.Now()
-	res := r.e.call(cctx, t, r.d, &Input{}, now)
+	res := r.e.tracedCall(cctx, t, func(ctx context.Context) result { return r.e.call(ctx, t, r.d, &Input{}, now) })
 	res.duration = time.Since(started)
 	if res.outcome == transitions.OK && res.apply != nil {
 		res.apply(r.d)

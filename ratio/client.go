@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Defaults NewClient sets.
@@ -78,6 +80,11 @@ type Client struct {
 	Logger *slog.Logger
 	// UserAgent is sent as User-Agent.
 	UserAgent string
+	// Propagator writes the caller's trace context (W3C traceparent) into
+	// every request, so that Ratio's side of a call can join its trace; nil
+	// means the global one, otel.GetTextMapPropagator(), which writes
+	// nothing until a service sets one.
+	Propagator propagation.TextMapPropagator
 
 	baseURL      string
 	clientID     string
@@ -85,6 +92,13 @@ type Client struct {
 
 	once sync.Once
 	conf *config // resolved from the fields above by the first call
+}
+
+func (c *Client) propagator() propagation.TextMapPropagator {
+	if c.Propagator != nil {
+		return c.Propagator
+	}
+	return otel.GetTextMapPropagator()
 }
 
 // String returns "ratio.Client(BASE URL)": printing a client with fmt or
@@ -265,6 +279,7 @@ func (c *Client) newRequest(ctx context.Context, cl *call, userID string, jwt Se
 		return nil, fmt.Errorf("ratio: %s: build request: %w", cl.op.Route(), redactError(err))
 	}
 	h := req.Header
+	c.propagator().Inject(ctx, propagation.HeaderCarrier(h))
 	h.Set("Accept", "application/json")
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", cl.conf.userAgent)

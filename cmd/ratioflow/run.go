@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "-h", "-help", "--help", "help":
 		topUsage(stdout)
 		return flag.ErrHelp
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "ratioflow %s\n", version())
+		return nil
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -90,7 +93,8 @@ Commands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run 'ratioflow <command> --help' for a command's flags.
+Run 'ratioflow <command> --help' for a command's flags, and
+'ratioflow --version' for the version.
 
 Environment:
   RATIO_BASE_URL        where Ratio is (default: a sandbox started in-process)

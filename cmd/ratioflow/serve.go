@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
@@ -49,7 +50,12 @@ gracefully on Ctrl-C.
 For operators, without the header: GET /healthz answers 200 while serve
 runs; GET /readyz answers 200 when the store answers a read within 2s,
 else 503; GET /metrics counts steps, ended flows and Ratio calls (with
-their durations) in Prometheus's text format.`
+their durations) in Prometheus's text format.
+
+With OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+set, serve sends OpenTelemetry traces over OTLP/HTTP: a span per request,
+per step and per Ratio call, joining the trace of a request's W3C
+traceparent header. Without, it traces nothing.`
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
@@ -93,9 +99,26 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer target.Close()
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
-	handler, eng, err := serveHandler(st, target.client(), key.key, flow.Options{Policy: policy}, log)
+	tr, err := startTracing(ctx, e.getenv)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.shutdown(sctx); err != nil {
+			log.Error("flush the traces", "err", err)
+		}
+	}()
+	client := target.client()
+	client.Propagator = tr.propagator
+	handler, eng, err := serveHandler(st, client, key.key, flow.Options{Policy: policy, TracerProvider: tr.provider}, log)
+	if err != nil {
+		return err
+	}
+	if tr.endpoint != "" {
+		handler = otelhttp.NewHandler(handler, "ratioflow", otelhttp.WithTracerProvider(tr.provider),
+			otelhttp.WithPropagators(tr.propagator), otelhttp.WithSpanNameFormatter(spanName))
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -104,6 +127,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "ratioflow serve listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", storeURL, key.source)
 	fmt.Fprintf(e.stdout, "  ratio %s\n", target.describe())
+	if tr.endpoint != "" {
+		fmt.Fprintf(e.stdout, "  traces OTLP to %s\n", tr.endpoint)
+	}
 	if target.mode != realRatio {
 		fmt.Fprintf(e.stdout, "  WARNING: Ratio is a SANDBOX: no SMS or email is sent and no real user exists.\n"+
 			"  Codes: GET %s/_sandbox/otp?to=PHONE_OR_EMAIL\n", target.url)

@@ -143,58 +143,18 @@ func TestServe_LinkOverHTTP(t *testing.T) {
 	sandbox := strings.TrimPrefix(waitLine(t, lines, "ratio "), "sandbox in this process at ")
 	waitLine(t, lines, "WARNING: Ratio is a SANDBOX")
 
-	const phone, email = "+12025550147", "ada@example.com"
-	seed, _ := json.Marshal(map[string]string{"phoneNumber": phone, "emailAddress": email, "firstName": "Ada", "lastName": "Lovelace"})
-	resp, err := http.Post(sandbox+"/_sandbox/users", "application/json", bytes.NewReader(seed))
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("seed the user: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	code := func(to string) string {
-		resp, err := http.Get(sandbox + "/_sandbox/otp?to=" + url.QueryEscape(to))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body struct{ OTP string }
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return body.OTP
-	}
-
 	anon := &frontend{t: t, base: base}
 	if status, _, raw := anon.do(http.MethodPost, "/v1/flows", map[string]string{"kind": "link"}); status != http.StatusUnauthorized {
 		t.Errorf("a request without %s: %d, want 401\n%s", subjectHeader, status, raw)
 	}
-
 	for _, probe := range []string{"/healthz", "/readyz"} {
 		if status, _, raw := anon.do(http.MethodGet, probe, nil); status != http.StatusOK {
 			t.Errorf("GET %s without a subject: %d, want 200\n%s", probe, status, raw)
 		}
 	}
-
 	app := &frontend{t: t, base: base, subject: "user-42"}
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wallet := crypto.PubkeyToAddress(key.PublicKey).Hex()
-	status, v, raw := app.do(http.MethodPost, "/v1/flows", map[string]string{"kind": "link", "walletAddress": wallet})
-	if status != http.StatusCreated || v.State != states.ChallengeIssued || v.Challenge == "" {
-		t.Fatalf("start: %d %s\n%s", status, v.State, raw)
-	}
-	sig, err := ratio.SignPersonal(key, v.Challenge)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.step(v.ID, "sign", map[string]string{"signature": sig}, states.WalletAuthed)
-	app.step(v.ID, "submit_phone", map[string]string{"phoneNumber": phone}, states.PhoneConflict)
-	app.step(v.ID, "confirm_phone", map[string]string{}, states.SmsFirstSent)
-	app.step(v.ID, "submit_otp", map[string]string{"otp": code(phone)}, states.SmsVerified)
-	app.step(v.ID, "submit_email", map[string]string{"emailAddress": email}, states.EmailSent)
-	end := app.step(v.ID, "submit_otp", map[string]string{"otp": code(email)}, states.Linked)
-	if !end.Terminal || end.WalletAddress != wallet {
-		t.Errorf("final view: %+v", end)
-	}
+	run := driveLink(t, app, sandbox)
+	v, wallet := run.view, run.wallet
 	if _, _, raw := app.do(http.MethodGet, "/v1/flows/"+v.ID, nil); strings.Contains(strings.ToLower(raw), "jwt") {
 		t.Errorf("a view holds a JWT: %s", raw)
 	}
@@ -290,4 +250,60 @@ func TestServe_ReplicasShareIdempotencyKeys(t *testing.T) {
 	if n := stats.Calls[ratio.OpStartWallet.Route()]; n != 1 {
 		t.Errorf("cryptoWallet:start calls = %d, want 1 (calls %v)", n, stats.Calls)
 	}
+}
+
+// linkRun is a link flow driven over HTTP: its first view, its wallet,
+// and the secrets the person used.
+type linkRun struct {
+	view                     flow.View
+	wallet, phone, email     string
+	signature, smsCode, code string
+}
+
+// driveLink seeds a returning user in the sandbox and drives a link flow
+// with a new wallet through the 409 branch to Linked, as app.
+func driveLink(t *testing.T, app *frontend, sandbox string) linkRun {
+	t.Helper()
+	const phone, email = "+12025550147", "ada@example.com"
+	seed, _ := json.Marshal(map[string]string{"phoneNumber": phone, "emailAddress": email, "firstName": "Ada", "lastName": "Lovelace"})
+	resp, err := http.Post(sandbox+"/_sandbox/users", "application/json", bytes.NewReader(seed))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("seed the user: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	code := func(to string) string {
+		resp, err := http.Get(sandbox + "/_sandbox/otp?to=" + url.QueryEscape(to))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ OTP string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return body.OTP
+	}
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wallet := crypto.PubkeyToAddress(key.PublicKey).Hex()
+	status, v, raw := app.do(http.MethodPost, "/v1/flows", map[string]string{"kind": "link", "walletAddress": wallet})
+	if status != http.StatusCreated || v.State != states.ChallengeIssued || v.Challenge == "" {
+		t.Fatalf("start: %d %s\n%s", status, v.State, raw)
+	}
+	sig, err := ratio.SignPersonal(key, v.Challenge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.step(v.ID, "sign", map[string]string{"signature": sig}, states.WalletAuthed)
+	app.step(v.ID, "submit_phone", map[string]string{"phoneNumber": phone}, states.PhoneConflict)
+	app.step(v.ID, "confirm_phone", map[string]string{}, states.SmsFirstSent)
+	smsCode := code(phone)
+	app.step(v.ID, "submit_otp", map[string]string{"otp": smsCode}, states.SmsVerified)
+	app.step(v.ID, "submit_email", map[string]string{"emailAddress": email}, states.EmailSent)
+	emailCode := code(email)
+	end := app.step(v.ID, "submit_otp", map[string]string{"otp": emailCode}, states.Linked)
+	if !end.Terminal || end.WalletAddress != wallet {
+		t.Errorf("final view: %+v", end)
+	}
+	return linkRun{view: v, wallet: wallet, phone: phone, email: email, signature: sig, smsCode: smsCode, code: emailCode}
 }

@@ -37,6 +37,10 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -87,7 +91,19 @@ type Handler struct {
 	// Logger receives one record per failed request (never a secret), and
 	// the failures of Idempotency to keep an answer; nil means none.
 	Logger *slog.Logger
-	mux    *http.ServeMux
+	// Propagator reads the trace context of incoming requests (W3C
+	// traceparent and tracestate), so that the engine's spans join the
+	// caller's trace; nil means the global one, otel.GetTextMapPropagator().
+	// A handler wrapped in a server span (otelhttp) keeps that span's.
+	Propagator propagation.TextMapPropagator
+	mux        *http.ServeMux
+}
+
+func (h *Handler) propagator() propagation.TextMapPropagator {
+	if h.Propagator != nil {
+		return h.Propagator
+	}
+	return otel.GetTextMapPropagator()
 }
 
 // maxBody bounds request bodies.
@@ -111,6 +127,11 @@ func New(e *flow.Engine, subject SubjectFunc) *Handler {
 // ServeHTTP routes a request, once its path, subject, query and media
 // type are ones the API reads unambiguously (see docs/api.md).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !trace.SpanContextFromContext(r.Context()).IsValid() {
+		// No server span around this handler: the engine's spans join the
+		// caller's trace, from its W3C traceparent header.
+		r = r.WithContext(h.propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+	}
 	if p := h.refuse(r); p != nil {
 		h.problem(w, r, p)
 		return
