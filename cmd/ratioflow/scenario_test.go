@@ -127,16 +127,23 @@ type ratioStep struct {
 }
 
 // person returns the i-th person of a test, to take step rs.
-func (rs ratioStep) person(t *testing.T, s *served, i int, tl *tally) *person {
-	api := s.client(fmt.Sprintf("abort-%s-%d", rs.name, i))
+func (rs ratioStep) person(t *testing.T, api *apiClient, sb *ratiotest.Handler, i int, tl *tally) *person {
 	if rs.signup {
-		return newcomer(t, api, s.gate.sandbox, i, tl)
+		return newcomer(t, api, sb, i, tl)
 	}
-	p := newPerson(t, api, s.gate.sandbox, i, tl)
+	p := newPerson(t, api, sb, i, tl)
 	if rs.detour != "" {
 		p.detours = map[states.State]transitions.Event{rs.detour: transitions.Event(rs.step)}
 	}
 	return p
+}
+
+// adds is how many times a flow taking rs adds its wallet to a user.
+func (rs ratioStep) adds() int {
+	if rs.signup {
+		return 0
+	}
+	return 1
 }
 
 // calls counts the calls of a flow that takes rs and meets no failure.
@@ -248,7 +255,7 @@ func abortMidCall(t *testing.T, s *served, i int, rs ratioStep) bool {
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	var tl tally
-	p := rs.person(t, s, i, &tl)
+	p := rs.person(t, s.client(fmt.Sprintf("abort-%s-%d", rs.name, i)), s.gate.sandbox, i, &tl)
 	var aborted, retried, got reply
 	dropped, done := false, false
 	p.first = func(ctx context.Context, st step) (reply, bool) {
@@ -302,12 +309,8 @@ func abortMidCall(t *testing.T, s *served, i int, rs ratioStep) bool {
 	check(n == 1, "the person's flows: %s, want one", list)
 	check(p.view.State == p.goal(), "the flow ended %s, want %s", p.view.State, p.goal())
 	check(maps.Equal(calls, rs.calls()), "Ratio calls %v, want a clean run's %v", calls, rs.calls())
-	adds := 1
-	if rs.signup {
-		adds = 0
-	}
-	check(s.gate.sandbox.Stats().AddToUser[p.wallet()] == adds, "wallet added %d times, want %d",
-		s.gate.sandbox.Stats().AddToUser[p.wallet()], adds)
+	check(s.gate.sandbox.Stats().AddToUser[p.wallet()] == rs.adds(), "wallet added %d times, want %d",
+		s.gate.sandbox.Stats().AddToUser[p.wallet()], rs.adds())
 	check(!tl.lost(), "cost: %s", &tl)
 	return ok
 }
