@@ -31,30 +31,15 @@ func TestScenario_PersistentRateLimit(t *testing.T) {
 			if err := p.flyUntil(ctx, "confirm_phone"); err != nil {
 				t.Fatal(err)
 			}
-			const ratioWait = 20 * time.Second
-			gate.sandbox.ForceRateLimit(ratio.OpSendSMS, 1000, ratioWait)
-			path := "/v1/flows/" + p.view.ID + "/events/confirm_phone"
-			before := gate.count429(ratio.OpSendSMS)
-			started := time.Now()
-			a := p.api.do(ctx, http.MethodPost, path, newKey(), map[string]any{})
-			took := time.Since(started)
-			if a.status != http.StatusTooManyRequests || a.prob.Code != "rate_limited" || a.prob.header < int(ratioWait/time.Second) {
-				t.Fatalf("confirm_phone under a persistent 429 (Retry-After %s): %s, want 429 rate_limited with Retry-After >= %d",
-					ratioWait, a, int(ratioWait/time.Second))
+			rateLimited(t, ctx, p, gate, clock, rateLimit{"confirm_phone", ratio.OpSendSMS, 20 * time.Second, 1,
+				states.PhoneConflict, states.SmsFirstSent})
+			if err := p.flyUntil(ctx, "submit_email"); err != nil {
+				t.Fatal(err)
 			}
-			if n := gate.count429(ratio.OpSendSMS) - before; n != 1 {
-				t.Errorf("Ratio was asked %d times in the step, want once: its Retry-After exceeds any retry budget", n)
-			}
-			if a.view.State != states.PhoneConflict {
-				t.Errorf("the 429's view: state %q, want PhoneConflict", a.view.State)
-			}
-			gate.sandbox.ForceRateLimit(ratio.OpSendSMS, 0, 0)
-			clock.Advance(time.Duration(a.prob.header) * time.Second)
-			if a := p.api.do(ctx, http.MethodPost, path, newKey(), map[string]any{}); !a.ok() || a.view.State != states.SmsFirstSent {
-				t.Errorf("confirm_phone after waiting the Retry-After: %s, want 200 SmsFirstSent", a)
-			}
-			t.Logf("%s: a persistent 429 (Retry-After %s) reached the frontend as 429 rate_limited, Retry-After %ds, in %s",
-				backend, ratioWait, a.prob.header, took.Round(time.Millisecond))
+			// A short Retry-After the client may wait out within its retry
+			// budget: Ratio is asked again, then the frontend told.
+			rateLimited(t, ctx, p, gate, clock, rateLimit{"submit_email", ratio.OpSendEmail, time.Second, 3,
+				states.SmsVerified, states.EmailSent})
 		})
 	}
 }
@@ -86,4 +71,51 @@ func TestScenario_LastWrongCode(t *testing.T) {
 			t.Errorf("wrong code with %d attempts left after it: %s, want 422 %s on otp with the view, %s", left, a, want, state)
 		}
 	}
+}
+
+// rateLimit is a step Ratio answers 429 with Retry-After wait every time:
+// the step, its call, how many calls the step may make, where the flow
+// stays and where it goes once Ratio lets it.
+type rateLimit struct {
+	step     string
+	op       ratio.Op
+	wait     time.Duration
+	maxCalls int
+	stay, to states.State
+}
+
+// rateLimited takes p's step rl.step under a persistent 429, then again
+// after waiting the Retry-After answered on clock, the engine's.
+func rateLimited(t *testing.T, ctx context.Context, p *person, gate *ratioGate, clock *ratiotest.Clock, rl rateLimit) {
+	t.Helper()
+	gate.sandbox.ForceRateLimit(rl.op, 1000, rl.wait)
+	path := "/v1/flows/" + p.view.ID + "/events/" + rl.step
+	body := map[string]any{}
+	if rl.step == "submit_email" {
+		body["emailAddress"] = p.email
+	}
+	before := gate.count429(rl.op)
+	started := time.Now()
+	a := p.api.do(ctx, http.MethodPost, path, newKey(), body)
+	took := time.Since(started)
+	calls := gate.count429(rl.op) - before
+	if a.status != http.StatusTooManyRequests || a.prob.Code != "rate_limited" || a.prob.header < int(rl.wait/time.Second) {
+		t.Fatalf("%s under a persistent 429 (Retry-After %s): %s, want 429 rate_limited with Retry-After >= %d",
+			rl.step, rl.wait, a, int(rl.wait/time.Second))
+	}
+	if calls < 1 || calls > rl.maxCalls {
+		t.Errorf("%s: Ratio was asked %d times in the step, want 1 to %d", rl.step, calls, rl.maxCalls)
+	}
+	if a.view.State != rl.stay {
+		t.Errorf("%s: the 429's view: state %q, want %s", rl.step, a.view.State, rl.stay)
+	}
+	gate.sandbox.ForceRateLimit(rl.op, 0, 0)
+	clock.Advance(time.Duration(a.prob.header) * time.Second)
+	again := p.api.do(ctx, http.MethodPost, path, newKey(), body)
+	if !again.ok() || again.view.State != rl.to {
+		t.Fatalf("%s after waiting the Retry-After: %s, want 200 %s", rl.step, again, rl.to)
+	}
+	p.view = again.view
+	t.Logf("a persistent 429 (Retry-After %s) on %s reached the frontend as 429 rate_limited, Retry-After %ds, "+
+		"after %d calls in %s", rl.wait, rl.step, a.prob.header, calls, took.Round(time.Millisecond))
 }
