@@ -60,7 +60,8 @@ func buildOpenAPI(flows []*transitions.Flow) obj {
 			"description": "Runs Ratio's authentication and wallet-linking flows for a wallet app's frontend. " +
 				"Each request fires one event of a flow and answers with the flow's view, whose `next` lists " +
 				"the events the user may send now and their fields. Errors are RFC 9457 problem documents " +
-				"with a stable `code`. A POST with an `Idempotency-Key` header is done once.",
+				"with a stable `code`. A POST with an `Idempotency-Key` header is done once. A request's " +
+				"W3C trace context (`traceparent`, `tracestate`) is carried into the flow's spans.",
 		},
 		"security": []obj{{"subject": []string{}}},
 		"tags": []obj{
