@@ -82,9 +82,12 @@ func overviewLabel(a *arrow) string {
 }
 
 // completeLabel is arrow a's label in the complete view: a line per event
-// and kind naming each edge ("⚠ submit_otp: wrong OTP, no attempt left").
+// and kind naming each edge ("⚠ submit_otp: wrong OTP, no attempt left");
+// events whose edges read the same share a line ("⚠ submit_otp,
+// resend_otp: JWT expired: new challenge").
 func completeLabel(a *arrow) string {
-	var lines []string
+	type line struct{ heads, details string }
+	var lines []line
 	for _, g := range groups(a.parts) {
 		var details []string
 		for _, p := range g.parts {
@@ -92,9 +95,21 @@ func completeLabel(a *arrow) string {
 				details = appendNew(details, d)
 			}
 		}
-		lines = append(lines, withDetails(g.head(), details))
+		l := line{heads: g.head(), details: strings.Join(details, ", ")}
+		i := slices.IndexFunc(lines, func(o line) bool {
+			return o.details == l.details && strings.HasPrefix(o.heads, "⚠ ") == g.error
+		})
+		if i < 0 {
+			lines = append(lines, l)
+			continue
+		}
+		lines[i].heads += ", " + strings.TrimPrefix(l.heads, "⚠ ")
 	}
-	return strings.Join(lines, "\n")
+	var out []string
+	for _, l := range lines {
+		out = append(out, strings.TrimSuffix(l.heads+": "+l.details, ": "))
+	}
+	return strings.Join(out, "\n")
 }
 
 // stateSummary is what the box of state s says under its name about the

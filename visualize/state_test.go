@@ -122,8 +122,17 @@ func drawn(a arrowLine, from states.State, tr *transitions.Transition, e transit
 		head = "⚠ " + head
 	}
 	for _, line := range strings.Split(a.label, "\n") {
-		if line == head && detail == "" || strings.HasPrefix(line, head+": ") && strings.Contains(line, detail) {
-			return true
+		// A line names one event or several that read the same:
+		// "⚠ submit_otp, resend_otp: JWT expired: new challenge".
+		heads, rest, _ := strings.Cut(line, ": ")
+		mark, heads := "", heads
+		if strings.HasPrefix(heads, "⚠ ") {
+			mark, heads = "⚠ ", strings.TrimPrefix(heads, "⚠ ")
+		}
+		for _, h := range strings.Split(heads, ", ") {
+			if mark+h == head && (detail == "" || strings.Contains(rest, detail)) {
+				return true
+			}
 		}
 	}
 	return false
