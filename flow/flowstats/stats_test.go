@@ -291,3 +291,21 @@ func TestMedian_WithinError(t *testing.T) {
 		}
 	}
 }
+
+// A kind no table declares is counted all the same, every edge undeclared.
+func TestCollector_UndeclaredKind(t *testing.T) {
+	c := flowstats.NewCollector(flowstats.Options{Now: func() time.Time { return t0.Add(time.Hour) }})
+	rec := &store.Record{Kind: "teleport", State: "Arrived", CreatedAt: t0, EndedAt: t0.Add(time.Minute)}
+	c.Add(rec, []store.HistoryEntry{{At: t0.Add(time.Minute), From: "Here", To: "Arrived", Event: "beam", Outcome: "ok"}})
+	all := c.Stats()
+	if len(all) != 1 || all[0].Kind != "teleport" || all[0].Flows != 1 {
+		t.Fatalf("Stats() = %d kinds, want teleport's one flow", len(all))
+	}
+	es, ok := all[0].Edge(flowstats.Edge{From: "Here", Event: "beam", Outcome: "ok", To: "Arrived"})
+	if !ok || es.Declared || es.Times != 1 || es.Flows != 1 {
+		t.Errorf("Edge(beam) = %+v, %v; want one undeclared step", es, ok)
+	}
+	if c := all[0].Ended("Arrived"); c.Flows != 1 || c.Share != 1 {
+		t.Errorf("Ended(Arrived) = %+v, want 1 flow, share 1", c)
+	}
+}

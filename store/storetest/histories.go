@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -128,7 +129,8 @@ func checkHistoryPage(t *testing.T, what string, s store.Store, page store.Histo
 }
 
 // A List token continues ListHistories and the other way round; a token
-// neither made is ErrInvalidPageToken; a closed store is ErrClosed.
+// neither made is ErrInvalidPageToken; a done context is its error; a
+// closed store is ErrClosed.
 func testListHistoriesTokens(t *testing.T, s historyLister) {
 	seedHistories(t, s)
 	list, err := s.List(t.Context(), store.Query{Limit: 3})
@@ -151,6 +153,11 @@ func testListHistoriesTokens(t *testing.T, s historyLister) {
 		if _, err := s.ListHistories(t.Context(), store.Query{PageToken: tok}); !errors.Is(err, store.ErrInvalidPageToken) {
 			t.Errorf("ListHistories(PageToken %q) = %v, want ErrInvalidPageToken", tok, err)
 		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.ListHistories(ctx, store.Query{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ListHistories(done context) = %v, want context.Canceled", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close() = %v", err)
