@@ -100,7 +100,7 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 	wg.Wait()
 
 	recovered, free, core := 0, 0, 0
-	var locks []string
+	var locks, replayLost []string
 	for i, rs := range steps {
 		p := people[i]
 		ok := true
@@ -128,6 +128,9 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 				free++
 			}
 		}
+		if p.retryNotPermitted() {
+			replayLost = append(replayLost, rs.name)
+		}
 		locked := p.lockedFor(rs.step, killed)
 		check(locked >= 0 && locked < maxLock, "the flow was locked for %s after the kill, want less than %s", locked, maxLock)
 		locks = append(locks, fmt.Sprintf("%s %s", rs.name, locked.Round(10*time.Millisecond)))
@@ -137,6 +140,7 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 	}
 	t.Logf("%s: serve killed between Ratio's answer and the write on %d steps: %d recovered (%d of the %d of ratioSteps), "+
 		"%d of them with nothing new; %s", backend, len(steps), recovered, core, len(ratioSteps), free, &tl)
+	t.Logf("%s: retries answered not_permitted (the step's write landed, its answer was not kept): %v", backend, replayLost)
 	t.Logf("%s: time from the kill to the step's first answer that is not 'in progress': %s", backend, strings.Join(locks, ", "))
 }
 
@@ -154,6 +158,17 @@ func (p *person) refusals() []string {
 		}
 	}
 	return out
+}
+
+// retryNotPermitted reports whether a retry of a step (same key) was
+// answered not_permitted.
+func (p *person) retryNotPermitted() bool {
+	for i, tr := range p.tries {
+		if tr.a.prob.Code == "not_permitted" && i > 0 && p.tries[i-1].key == tr.key {
+			return true
+		}
+	}
+	return false
 }
 
 // lockedFor returns how long after since the person's step named name

@@ -176,9 +176,9 @@ type try struct {
 	at        time.Time // when the answer came
 }
 
-// person plays one user linking a new wallet to their Ratio account
-// (the link flow, phone already taken), or signing up, through serve's
-// HTTP API, as a wallet app does: each step has its own Idempotency-Key, reused while
+// person plays one user running a flow through serve's HTTP API (most
+// often linking a new wallet to their Ratio account, whose phone Ratio
+// knows), as a wallet app does: each step has its own Idempotency-Key, reused while
 // the step is retried after no answer, a 5xx, a concurrent step or a 429
 // (waiting as told), and the codes are read from the sandbox.
 type person struct {
@@ -186,6 +186,7 @@ type person struct {
 	sandbox      *ratiotest.Handler
 	key          *ecdsa.PrivateKey
 	phone, email string
+	userID       string // Ratio's, when the sandbox knew the person before
 	tally        *tally
 	kind         transitions.Kind
 	// detours are events the person sends once on reaching their state,
@@ -205,29 +206,41 @@ type person struct {
 // an existing user with a phone and an email of their own, to link a
 // new wallet.
 func newPerson(tb testing.TB, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
-	p := newcomer(tb, api, sb, i, t)
-	p.kind = transitions.KindLink
-	if _, err := sb.SeedUser(ratiotest.UserSeed{PhoneNumber: p.phone, EmailAddress: p.email}); err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	return newPersonOf(tb, transitions.KindLink, api, sb, i, t)
 }
 
-// newcomer returns the i-th person of a test, unknown to Ratio, to sign
-// up.
-func newcomer(tb testing.TB, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
+// newPersonOf returns the i-th person of a test, to run a flow of kind:
+// unknown to Ratio to sign up; a user with their wallet to sign in; a
+// user with a phone and an email of their own to link a new wallet.
+func newPersonOf(tb testing.TB, kind transitions.Kind, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &person{api: api, sandbox: sb, key: key, phone: phone(uint64(3_000_000 + i)), kind: transitions.KindSignUp,
+	p := &person{api: api, sandbox: sb, key: key, phone: phone(uint64(3_000_000 + i)), kind: kind,
 		email: fmt.Sprintf("person-%d-%s@example.com", i, newKey()[:6]), tally: t}
+	seed := ratiotest.UserSeed{PhoneNumber: p.phone, EmailAddress: p.email}
+	switch kind {
+	case transitions.KindSignUp:
+		return p
+	case transitions.KindSignIn:
+		seed.Wallets = []string{p.wallet()}
+	}
+	u, err := sb.SeedUser(seed)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.userID = u.ID
+	return p
 }
 
 // goal is the state the person's flow ends in when all goes well.
 func (p *person) goal() states.State {
-	if p.kind == transitions.KindSignUp {
+	switch p.kind {
+	case transitions.KindSignUp:
 		return states.UserCreated
+	case transitions.KindSignIn:
+		return states.SignedIn
 	}
 	return states.Linked
 }

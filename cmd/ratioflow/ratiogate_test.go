@@ -47,8 +47,8 @@ const (
 	delayAnswer
 )
 
-// trap catches the first call of op whose body holds marker (any call of
-// op for an empty marker).
+// trap catches the first call of op whose path or body holds marker (any
+// call of op for an empty marker).
 type trap struct {
 	op     ratio.Op
 	marker string
@@ -83,7 +83,8 @@ func newRatioGate(tb testing.TB, cfg ratiotest.Config) *ratioGate {
 	return g
 }
 
-// set arms a trap on the next call of op whose body holds marker.
+// set arms a trap on the next call of op whose path or body holds
+// marker.
 func (g *ratioGate) set(op ratio.Op, marker string, mode trapMode, then func()) *trap {
 	tr := &trap{op: op, marker: strings.ToLower(marker), mode: mode, then: then, caught: make(chan struct{}),
 		answered: make(chan struct{}), release: make(chan struct{}), dropped: make(chan struct{})}
@@ -93,9 +94,10 @@ func (g *ratioGate) set(op ratio.Op, marker string, mode trapMode, then func()) 
 	return tr
 }
 
-// spring returns the trap the call of op with body catches, removing it.
-func (g *ratioGate) spring(op ratio.Op, body []byte) *trap {
-	lower := strings.ToLower(string(body))
+// spring returns the trap the call of op to path with body catches,
+// removing it.
+func (g *ratioGate) spring(op ratio.Op, path string, body []byte) *trap {
+	lower := strings.ToLower(path + " " + string(body))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i, tr := range g.traps {
@@ -145,7 +147,7 @@ func (g *ratioGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	tr := g.spring(op, body)
+	tr := g.spring(op, r.URL.Path, body)
 	if tr != nil {
 		close(tr.caught)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -119,8 +120,8 @@ type ratioStep struct {
 	op   ratio.Op
 	// want is where the step leads (with the automatic steps after it).
 	want states.State
-	// signup: the person signs up instead of linking a wallet.
-	signup bool
+	// kind is the step's flow; empty means the link flow.
+	kind transitions.Kind
 	// detour: the step is an event the person sends once in this state,
 	// beside the clean run's.
 	detour states.State
@@ -128,10 +129,7 @@ type ratioStep struct {
 
 // person returns the i-th person of a test, to take step rs.
 func (rs ratioStep) person(t *testing.T, api *apiClient, sb *ratiotest.Handler, i int, tl *tally) *person {
-	if rs.signup {
-		return newcomer(t, api, sb, i, tl)
-	}
-	p := newPerson(t, api, sb, i, tl)
+	p := newPersonOf(t, cmp.Or(rs.kind, transitions.KindLink), api, sb, i, tl)
 	if rs.detour != "" {
 		p.detours = map[states.State]transitions.Event{rs.detour: transitions.Event(rs.step)}
 	}
@@ -140,19 +138,30 @@ func (rs ratioStep) person(t *testing.T, api *apiClient, sb *ratiotest.Handler, 
 
 // adds is how many times a flow taking rs adds its wallet to a user.
 func (rs ratioStep) adds() int {
-	if rs.signup {
-		return 0
+	if rs.kind == "" {
+		return 1
 	}
-	return 1
+	return 0
+}
+
+// cleanRuns count the calls of a flow of each kind that meets no failure.
+var cleanRuns = map[transitions.Kind]map[string]int{
+	transitions.KindSignUp: {ratio.OpStartWallet.Route(): 1, ratio.OpAuthenticateWallet.Route(): 1,
+		ratio.OpSendSMS.Route(): 1, ratio.OpAuthenticateSMS.Route(): 1, ratio.OpCreateUser.Route(): 1},
+	transitions.KindSignIn: {ratio.OpStartWallet.Route(): 1, ratio.OpAuthenticateWallet.Route(): 1,
+		ratio.OpSendSMS.Route(): 1, ratio.OpAuthenticateSMS.Route(): 1, ratio.OpGetUser.Route(): 1,
+		ratio.OpListWallets.Route(): 1},
+	transitions.KindLinkFactorsFirst: {ratio.OpSendSMS.Route(): 1, ratio.OpAuthenticateSMS.Route(): 1,
+		ratio.OpSendEmail.Route(): 1, ratio.OpAuthenticateEmail.Route(): 1, ratio.OpStartWallet.Route(): 1,
+		ratio.OpAuthenticateWallet.Route(): 1},
 }
 
 // calls counts the calls of a flow that takes rs and meets no failure.
 func (rs ratioStep) calls() map[string]int {
-	if rs.signup {
-		return map[string]int{ratio.OpStartWallet.Route(): 1, ratio.OpAuthenticateWallet.Route(): 1,
-			ratio.OpSendSMS.Route(): 1, ratio.OpAuthenticateSMS.Route(): 1, ratio.OpCreateUser.Route(): 1}
-	}
 	calls := maps.Clone(cleanRun)
+	if rs.kind != "" {
+		calls = maps.Clone(cleanRuns[rs.kind])
+	}
 	if rs.detour != "" {
 		calls[rs.op.Route()]++
 	}
@@ -173,14 +182,23 @@ var ratioSteps = []ratioStep{
 
 // otherRatioSteps are the other steps that call Ratio with something to
 // lose: a code sent with the wallet's JWT, codes sent again, a new
-// challenge, and the signup flow's automatic SMS and user creation.
+// challenge, and the Ratio calls of the three other flows, the reads
+// included.
 var otherRatioSteps = []ratioStep{
 	{name: "submit_phone", step: "submit_phone", op: ratio.OpSendSMS, want: states.PhoneConflict},
 	{name: "new_challenge", step: "new_challenge", op: ratio.OpStartWallet, want: states.ChallengeIssued, detour: states.ChallengeIssued},
 	{name: "resend_otp_sms", step: "resend_otp", op: ratio.OpSendSMS, want: states.SmsFirstSent, detour: states.SmsFirstSent},
 	{name: "resend_otp_email", step: "resend_otp", op: ratio.OpSendEmail, want: states.EmailSent, detour: states.EmailSent},
-	{name: "signup_send_sms", step: "sign", op: ratio.OpSendSMS, want: states.SmsSent, signup: true},
-	{name: "create_user", step: "submit_otp@SmsSent", op: ratio.OpCreateUser, want: states.UserCreated, signup: true},
+	{name: "signup_send_sms", step: "sign", op: ratio.OpSendSMS, want: states.SmsSent, kind: transitions.KindSignUp},
+	{name: "signup_create_user", step: "submit_otp@SmsSent", op: ratio.OpCreateUser, want: states.UserCreated, kind: transitions.KindSignUp},
+	{name: "signin_sign", step: "sign", op: ratio.OpAuthenticateWallet, want: states.WalletAuthed, kind: transitions.KindSignIn},
+	{name: "signin_submit_otp", step: "submit_otp@SmsSent", op: ratio.OpAuthenticateSMS, want: states.SignedIn, kind: transitions.KindSignIn},
+	{name: "signin_load_user", step: "submit_otp@SmsSent", op: ratio.OpGetUser, want: states.SignedIn, kind: transitions.KindSignIn},
+	{name: "signin_load_wallets", step: "submit_otp@SmsSent", op: ratio.OpListWallets, want: states.SignedIn, kind: transitions.KindSignIn},
+	{name: "first_submit_phone", step: "submit_phone", op: ratio.OpSendSMS, want: states.SmsFirstSent, kind: transitions.KindLinkFactorsFirst},
+	{name: "first_submit_otp_email", step: "submit_otp@EmailSent", op: ratio.OpAuthenticateEmail, want: states.ChallengeIssued, kind: transitions.KindLinkFactorsFirst},
+	{name: "first_start_wallet", step: "submit_otp@EmailSent", op: ratio.OpStartWallet, want: states.ChallengeIssued, kind: transitions.KindLinkFactorsFirst},
+	{name: "first_sign", step: "sign", op: ratio.OpAuthenticateWallet, want: states.Linked, kind: transitions.KindLinkFactorsFirst},
 }
 
 // marker is what the body of p's call of op in st holds, for a trap to
@@ -193,6 +211,8 @@ func (p *person) marker(op ratio.Op, st step) string {
 		return p.email
 	case ratio.OpAuthenticateSMS, ratio.OpAuthenticateEmail:
 		return fmt.Sprint(st.body["otp"])
+	case ratio.OpGetUser, ratio.OpListWallets:
+		return p.userID // in the path
 	}
 	return p.wallet()
 }
