@@ -46,6 +46,10 @@ func (k SealKey) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, `{"id":
 // the list (Pair, from 1; 0 for a single key), its ID when the ID itself is
 // valid, and why. It never holds key material.
 type SealKeyError struct {
+	// Source names where the keys came from, such as the environment
+	// variable that held them; the message says "seal key" when it is empty.
+	// The parsers leave it empty for their caller to set.
+	Source string
 	Pair   int
 	ID     string
 	Reason string
@@ -53,9 +57,16 @@ type SealKeyError struct {
 
 func (e *SealKeyError) Error() string {
 	var b strings.Builder
-	b.WriteString("seal key")
+	switch {
+	case e.Source != "":
+		b.WriteString(e.Source)
+	case e.Pair > 0:
+		b.WriteString("seal keys")
+	default:
+		b.WriteString("seal key")
+	}
 	if e.Pair > 0 {
-		fmt.Fprintf(&b, "s: pair %d", e.Pair)
+		fmt.Fprintf(&b, ": pair %d", e.Pair)
 	}
 	if e.ID != "" {
 		fmt.Fprintf(&b, " (id %q)", e.ID)

@@ -176,7 +176,7 @@ func (b *bench) setUp(ctx context.Context) error {
 		// A send whose outcome a killed process never learned blocks the
 		// next one for this long; a bench has no person to wait for it.
 		ResendCooldown: min(b.o.pendingTimeout, 2*time.Second)}
-	b.engine, err = flow.New(b.store, client, key.key, flow.Options{Policy: policy})
+	b.engine, err = flow.New(b.store, client, nil, key.options(flow.Options{Policy: policy}))
 	return err
 }
 

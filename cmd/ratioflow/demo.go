@@ -33,7 +33,7 @@ seeds it and reads the codes over HTTP. Naming Ratio itself (credentials in
 RATIO_CLIENT_ID and RATIO_CLIENT_SECRET), it asks you for your phone number,
 email and each code you receive.
 
-Without RATIOFLOW_SEAL_KEY the key sealing the flow's data is kept next to a
+Without RATIOFLOW_SEAL_KEYS or RATIOFLOW_SEAL_KEY the key sealing the flow's data is kept next to a
 SQLite store (PATH.key), so that 'ratioflow flows show ID' can open it later.`
 
 // demoEnd is the state each flow's demo must end in.
@@ -114,7 +114,7 @@ func (d *demo) setUp(ctx context.Context, ratioURL string) error {
 	// schedules the back-off and lets the pilot wait it out: the demo's
 	// forced 429 asks for two.
 	client.MaxRetryAfter = time.Second
-	d.engine, err = flow.New(d.store, client, d.key.key, flow.Options{})
+	d.engine, err = flow.New(d.store, client, nil, d.key.options(flow.Options{}))
 	return err
 }
 

@@ -176,29 +176,6 @@ func TestDemo_KeyFileNextToSQLite(t *testing.T) {
 	}
 }
 
-func TestParseSealKey(t *testing.T) {
-	t.Parallel()
-	hex32 := strings.Repeat("ab", 32)
-	tests := []struct {
-		in      string
-		wantLen int
-	}{
-		{hex32, 32},
-		{"0x" + hex32, 32},
-		{strings.Repeat("cd", 16), 16},
-		{"q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=", 32},
-		{"q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA", 32},
-		{"nope", 0},
-		{strings.Repeat("ab", 31), 0},
-	}
-	for _, tt := range tests {
-		key, err := parseSealKey(tt.in)
-		if len(key) != tt.wantLen || (err != nil) != (tt.wantLen == 0) {
-			t.Errorf("parseSealKey(%q) = %d bytes, %v; want %d bytes", tt.in, len(key), err, tt.wantLen)
-		}
-	}
-}
-
 func TestBenchPersona(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}

@@ -31,6 +31,7 @@ else the demo's SQLite file):
   sweep              expire the flows past their deadline
   purge              apply a retention policy to the ended flows
   stats              the traffic of every edge: how flows end, the errors they hit
+  reseal             re-seal the flows under the first seal key, so older keys can go
 
 list, audit and purge need no seal key: records and histories hold no
 secret. show needs it to show the view; resume, cancel and sweep need it to
@@ -57,7 +58,7 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 	subs := map[string]func(context.Context, *env, []string) error{
 		"list": flowsList, "show": flowsShow, "audit": flowsAudit,
 		"resume": flowsResume, "cancel": flowsCancel, "sweep": flowsSweep, "purge": flowsPurge,
-		"stats": flowsStats,
+		"stats": flowsStats, "reseal": flowsReseal,
 	}
 	if len(args) == 0 {
 		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep, purge or stats")
@@ -136,14 +137,14 @@ func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flo
 		return nil, nil, err
 	}
 	if url == "" {
-		e, err := flow.New(st, offlineRatio{}, key.key, flow.Options{Policy: c.policy})
+		e, err := flow.New(st, offlineRatio{}, nil, key.options(flow.Options{Policy: c.policy}))
 		return e, func() {}, err
 	}
 	t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := flow.New(st, t.client(), key.key, flow.Options{Policy: c.policy})
+	e, err := flow.New(st, t.client(), nil, key.options(flow.Options{Policy: c.policy}))
 	if err != nil {
 		t.Close()
 		return nil, nil, err

@@ -43,16 +43,16 @@ func newFlowsFixture(t *testing.T) *flowsFixture {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	f.waiting = startLink(t, st, f.sandbox, key.key, time.Now)
-	f.stale = startLink(t, st, f.sandbox, key.key, func() time.Time { return time.Now().Add(-time.Hour) })
+	f.waiting = startLink(t, st, f.sandbox, key, time.Now)
+	f.stale = startLink(t, st, f.sandbox, key, func() time.Time { return time.Now().Add(-time.Hour) })
 	return f
 }
 
 // startLink starts a link flow for a new wallet on an engine with the
 // given clock, and returns its ID.
-func startLink(t *testing.T, st store.Store, sb *ratiotest.Server, key []byte, now func() time.Time) string {
+func startLink(t *testing.T, st store.Store, sb *ratiotest.Server, key *sealKey, now func() time.Time) string {
 	t.Helper()
-	e, err := flow.New(st, ratio.NewClient(sb.URL, "test", "test"), key, flow.Options{Now: now})
+	e, err := flow.New(st, ratio.NewClient(sb.URL, "test", "test"), nil, key.options(flow.Options{Now: now}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestFlows(t *testing.T) {
 		{name: "show flags first", args: []string{"flows", "show", "--store", st, f.waiting},
 			want: []string{"view: ChallengeIssued", "sign(signature)", "cryptoWallet:start"}},
 		{name: "show with a wrong key", env: wrongKey, args: []string{"flows", "show", f.linked, "--store", st},
-			want: []string{"view: not shown: the seal key does not open this flow's data", "409"}},
+			want: []string{"view: not shown: the seal keys do not open this flow's data", "409"}},
 		{name: "show past its deadline", args: []string{"flows", "show", f.stale, "--store", st}, want: []string{"past its deadline"}},
 		{name: "audit", args: []string{"flows", "audit", f.linked, "--store", st}, want: []string{"flowchart TD", "ALREADY_EXISTS_PHONE"}},
 		{name: "audit sequence", args: []string{"flows", "audit", f.linked, "--format", "sequence", "--store", st},
@@ -195,7 +195,7 @@ func TestFlows_NoKey(t *testing.T) {
 	// list and audit need no key.
 	mustRun(t, nil, "flows", "list", "--store", f.store)
 	mustRun(t, nil, "flows", "audit", f.linked, "--store", f.store)
-	if r := runCmd(t, context.Background(), nil, "flows", "cancel", f.waiting, "--store", f.store); r.code != 1 || !strings.Contains(r.stderr, "RATIOFLOW_SEAL_KEY is not set") {
+	if r := runCmd(t, context.Background(), nil, "flows", "cancel", f.waiting, "--store", f.store); r.code != 1 || !strings.Contains(r.stderr, "RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY) is not set") {
 		t.Errorf("cancel without a key: exit %d, %s", r.code, r.stderr)
 	}
 }

@@ -66,7 +66,8 @@ func (c *flowsCmd) view(ctx context.Context, st store.Store, rec *store.Record) 
 	defer closeRatio()
 	v, err := eng.Get(ctx, rec.ID, rec.Subject)
 	if errors.Is(err, flow.ErrSealed) {
-		return nil, "the seal key does not open this flow's data: set " + envSealKey + " to the key of the process that wrote it"
+		return nil, "the seal keys do not open this flow's data (" + err.Error() + "): set " + envSealKeys +
+			" to include the key of the process that wrote it"
 	}
 	if err != nil {
 		return nil, err.Error()

@@ -12,10 +12,11 @@
 // Configuration comes from flags, then from the environment: RATIO_BASE_URL,
 // RATIO_CLIENT_ID and RATIO_CLIENT_SECRET say where Ratio is and how to call
 // it (secrets are never flags), RATIOFLOW_STORE names the store (memory:,
-// sqlite:PATH, postgres://...) and RATIOFLOW_SEAL_KEY the key that seals the
-// flows' data (64 hex digits or base64 of 32 bytes). Without a seal key, a
-// SQLite store keeps one in a 0600 file next to the database (PATH.key), so
-// that later commands can open the flows the demo left there.
+// sqlite:PATH, postgres://...) and RATIOFLOW_SEAL_KEYS the keys that seal the
+// flows' data (id:key pairs, the first sealing; RATIOFLOW_SEAL_KEY for one
+// key). Without a seal key, a SQLite store keeps one in a 0600 file next to
+// the database (PATH.key), a demo convenience, so that later commands can
+// open the flows the demo left there.
 //
 // Exit status: 0 on success, 1 on failure (one line on stderr), 2 on bad usage.
 package main

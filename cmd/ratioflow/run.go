@@ -101,7 +101,9 @@ Environment:
   RATIO_CLIENT_ID       Ratio client credentials (never passed as flags)
   RATIO_CLIENT_SECRET
   RATIOFLOW_STORE       store URL: memory:, sqlite:PATH, postgres://...
-  RATIOFLOW_SEAL_KEY    key sealing the flows' data: 64 hex digits or base64
+  RATIOFLOW_SEAL_KEYS   keys sealing the flows' data: id:key pairs, comma-separated,
+                        the first sealing (see docs/operations.md)
+  RATIOFLOW_SEAL_KEY    or one key: 64 hex digits or base64 of 32 bytes
 `)
 }
 

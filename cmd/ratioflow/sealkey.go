@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,62 +9,92 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ratioflow/ratioflow/flow"
 )
 
-const envSealKey = "RATIOFLOW_SEAL_KEY"
+const (
+	envSealKey  = "RATIOFLOW_SEAL_KEY"
+	envSealKeys = "RATIOFLOW_SEAL_KEYS"
+)
 
 // errNoSealKey: no seal key is configured for the store.
-var errNoSealKey = errors.New(envSealKey + " is not set")
+var errNoSealKey = errors.New(envSealKeys + " (or " + envSealKey + ") is not set")
 
-// sealKey is the key that seals the flows' data, and where it came from.
+// sealKey is the keyring that seals the flows' data, and where it came from.
 type sealKey struct {
-	key    []byte
-	source string // for messages: "RATIOFLOW_SEAL_KEY", "/tmp/x.db.key", "ephemeral"
+	ring   *flow.Keyring
+	source string // for messages: "RATIOFLOW_SEAL_KEYS (...)", "/tmp/x.db.key", "ephemeral"
 }
 
-// resolveSealKey returns the seal key for the store at storeURL: the
-// environment's RATIOFLOW_SEAL_KEY, else the key file next to a SQLite
-// store (PATH.key). With create, a missing key file is created (0600), and
-// a memory: store gets an ephemeral key; otherwise errNoSealKey is
-// returned, wrapped with a hint. A PostgreSQL store always needs the
-// environment variable: its flows may be read by other machines.
+// options returns opts with the keyring set, for flow.New(st, api, nil, ...).
+func (k *sealKey) options(opts flow.Options) flow.Options {
+	opts.Keys = k.ring
+	return opts
+}
+
+// resolveSealKey returns the seal keys for the store at storeURL: the
+// environment's RATIOFLOW_SEAL_KEYS (id:key pairs, the first sealing) or
+// RATIOFLOW_SEAL_KEY (one key), never both; else the key file next to a
+// SQLite store (PATH.key), a demo convenience. With create, a missing key
+// file is created (0600), and a memory: store gets an ephemeral key;
+// otherwise errNoSealKey is returned, wrapped with a hint. A PostgreSQL
+// store always needs the environment: its flows may be read by other
+// machines.
 func resolveSealKey(getenv func(string) string, storeURL string, create bool) (*sealKey, error) {
-	if v := getenv(envSealKey); v != "" {
-		key, err := parseSealKey(v)
+	ring, one := getenv(envSealKeys), getenv(envSealKey)
+	switch {
+	case ring != "" && one != "":
+		return nil, fmt.Errorf("both %s and %s are set: keep %s only, with the key of %s as one of its pairs",
+			envSealKeys, envSealKey, envSealKeys, envSealKey)
+	case ring != "":
+		keys, err := flow.ParseKeyring(ring)
 		if err != nil {
-			return nil, err
+			return nil, from(envSealKeys, err)
 		}
-		return &sealKey{key: key, source: envSealKey}, nil
+		return &sealKey{ring: keys, source: fmt.Sprintf("%s, %s seals", envSealKeys, keys.SealingID())}, nil
+	case one != "":
+		ring, err := singleRing(one)
+		if err != nil {
+			return nil, from(envSealKey, err)
+		}
+		return &sealKey{ring: ring, source: envSealKey}, nil
 	}
 	switch scheme(storeURL) {
 	case "memory":
 		if create {
-			return &sealKey{key: randomKey(), source: "ephemeral, for this run only"}, nil
+			ring, err := flow.NewKeyring(flow.SealKey{Key: randomKey()})
+			if err != nil {
+				return nil, err
+			}
+			return &sealKey{ring: ring, source: "ephemeral, for this run only"}, nil
 		}
 		return nil, fmt.Errorf("%w: a memory: store lives in one process only", errNoSealKey)
 	case "sqlite":
 		return keyFile(sqlitePath(storeURL)+".key", create)
 	}
-	return nil, fmt.Errorf("%w: set it to the key of the processes that share this store "+
-		"(64 hex digits, e.g. from: openssl rand -hex 32)", errNoSealKey)
+	return nil, fmt.Errorf("%w: set it to the keys of the processes that share this store "+
+		"(id:key pairs of 64 hex digits, e.g. k1:$(openssl rand -hex 32))", errNoSealKey)
 }
 
-// parseSealKey reads 16, 24 or 32 bytes written as hex or base64.
-func parseSealKey(v string) ([]byte, error) {
-	v = strings.TrimSpace(v)
-	if b, err := hex.DecodeString(strings.TrimPrefix(v, "0x")); err == nil && validKeyLen(len(b)) {
-		return b, nil
+// from names the source of a malformed key in its *flow.SealKeyError.
+func from(source string, err error) error {
+	if ke, ok := errors.AsType[*flow.SealKeyError](err); ok {
+		ke.Source = source
+		return ke
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(v); err == nil && validKeyLen(len(b)) {
-			return b, nil
-		}
-	}
-	return nil, fmt.Errorf("%s must be 64 hex digits or the base64 of 32 bytes (16 or 24 bytes also work), "+
-		"e.g. from: openssl rand -hex 32", envSealKey)
+	return fmt.Errorf("%s: %w", source, err)
 }
 
-func validKeyLen(n int) bool { return n == 16 || n == 24 || n == 32 }
+// singleRing is the keyring of one key written as hex or base64, without
+// an ID, as RATIOFLOW_SEAL_KEY and the key file give it.
+func singleRing(v string) (*flow.Keyring, error) {
+	key, err := flow.ParseSealKey(v)
+	if err != nil {
+		return nil, err
+	}
+	return flow.NewKeyring(flow.SealKey{Key: key})
+}
 
 func randomKey() []byte {
 	b := make([]byte, 32)
@@ -84,17 +113,17 @@ func keyFile(path string, create bool) (*sealKey, error) {
 		b, err = os.ReadFile(path)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w and %s does not exist: set %s to the key of the process that wrote the flows",
-			errNoSealKey, path, envSealKey)
+		return nil, fmt.Errorf("%w and %s does not exist: set %s to the keys of the processes that wrote the flows",
+			errNoSealKey, path, envSealKeys)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read the seal key: %w", err)
 	}
-	key, err := parseSealKey(string(b))
+	ring, err := singleRing(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("the seal key file %s is not a key: %w", path, err)
+		return nil, from("the seal key file "+path, err)
 	}
-	return &sealKey{key: key, source: path}, nil
+	return &sealKey{ring: ring, source: path}, nil
 }
 
 // writeKeyFile writes a new key to path unless another process has: the

@@ -112,7 +112,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}()
 	client := target.client()
 	client.Propagator = tr.propagator
-	handler, eng, err := serveHandler(st, client, key.key, flow.Options{Policy: policy, TracerProvider: tr.provider}, log)
+	handler, eng, err := serveHandler(st, client, nil, key.options(flow.Options{Policy: policy, TracerProvider: tr.provider}), log)
 	if err != nil {
 		return err
 	}
