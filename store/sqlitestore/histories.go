@@ -20,37 +20,23 @@ const listEntries = `SELECT ` + backend.HistoryCols + ` FROM flow_history
 // ListHistories implements store.HistoryLister in two queries: the page
 // of List, then the entries of its flows.
 func (s *Store) ListHistories(ctx context.Context, q store.Query) (store.HistoryPage, error) {
-	after, hasAfter, err := backend.ParseToken(q.PageToken)
-	if err != nil {
-		return store.HistoryPage{}, err
-	}
-	if err := s.begin(ctx); err != nil {
-		return store.HistoryPage{}, err
-	}
-	if backend.MatchesNothing(q) {
-		return store.HistoryPage{}, nil
-	}
-	query, args := backend.HistoriesSQL(q, after, hasAfter, timeArg)
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	if err != nil {
-		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
-	}
-	recs, err := scanRecords(rows)
-	if err != nil {
-		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
-	}
-	b := backend.NewHistories(recs)
-	if err := s.readEntries(ctx, b, b.IDs(q)); err != nil {
-		return store.HistoryPage{}, s.fail(ctx, "list histories", err)
-	}
-	return b.Page(q), nil
+	return backend.ListHistories(q, backend.HistoryQueries{
+		Begin:   func() error { return s.begin(ctx) },
+		TimeArg: timeArg,
+		Flows: func(query string, args []any) ([]*store.Record, error) {
+			rows, err := s.read.QueryContext(ctx, query, args...)
+			if err != nil {
+				return nil, err
+			}
+			return scanRecords(rows)
+		},
+		Entries: func(ids []string, add func(string, store.HistoryEntry)) error { return s.readEntries(ctx, ids, add) },
+		Fail:    func(err error) error { return s.fail(ctx, "list histories", err) },
+	})
 }
 
-// readEntries adds the entries of the flows ids to b.
-func (s *Store) readEntries(ctx context.Context, b *backend.Histories, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
+// readEntries reads the entries of the flows ids.
+func (s *Store) readEntries(ctx context.Context, ids []string, add func(string, store.HistoryEntry)) error {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
@@ -70,7 +56,7 @@ func (s *Store) readEntries(ctx context.Context, b *backend.Histories, ids []str
 			return err
 		}
 		h.At, h.From, h.To, h.Duration = time.UnixMicro(at).UTC(), states.State(from), states.State(to), time.Duration(dur)
-		b.Add(id, h)
+		add(id, h)
 	}
 	return rows.Err()
 }

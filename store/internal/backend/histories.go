@@ -66,3 +66,44 @@ func (b *Histories) Page(q store.Query) store.HistoryPage {
 	}
 	return out
 }
+
+// HistoryQueries are what ListHistories needs of an SQL store.
+type HistoryQueries struct {
+	// Begin returns the error that stops a call before it starts.
+	Begin func() error
+	// TimeArg converts a time to the created_at column's representation.
+	TimeArg func(time.Time) any
+	// Flows runs the first query, of HistoriesSQL, and returns its records.
+	Flows func(query string, args []any) ([]*store.Record, error)
+	// Entries reads the entries of the flows ids, ordered by flow_id
+	// then seq, and gives each to add.
+	Entries func(ids []string, add func(id string, h store.HistoryEntry)) error
+	// Fail wraps the error of either query.
+	Fail func(err error) error
+}
+
+// ListHistories is store.HistoryLister's ListHistories on an SQL store:
+// the page of List, then the entries of its flows.
+func ListHistories(q store.Query, db HistoryQueries) (store.HistoryPage, error) {
+	after, hasAfter, err := ParseToken(q.PageToken)
+	if err != nil {
+		return store.HistoryPage{}, err
+	}
+	if err := db.Begin(); err != nil {
+		return store.HistoryPage{}, err
+	}
+	if MatchesNothing(q) {
+		return store.HistoryPage{}, nil
+	}
+	recs, err := db.Flows(HistoriesSQL(q, after, hasAfter, db.TimeArg))
+	if err != nil {
+		return store.HistoryPage{}, db.Fail(err)
+	}
+	b := NewHistories(recs)
+	if ids := b.IDs(q); len(ids) > 0 {
+		if err := db.Entries(ids, b.Add); err != nil {
+			return store.HistoryPage{}, db.Fail(err)
+		}
+	}
+	return b.Page(q), nil
+}
