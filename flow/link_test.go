@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -58,4 +59,28 @@ func TestLink_ConflictBranch(t *testing.T) {
 		{Name: "sign", Event: transitions.Sign, Fill: flowtest.SignWith(w), Want: flowtest.Want{State: states.WalletAuthed}},
 	})
 	_ = v
+}
+
+// TestLink_EndingsSayWhatComesNext: an ended flow's view says what
+// happened and what comes next. A link whose wallet and phone belong to no
+// Ratio user ends Authenticated with nothing linked, and points to signup.
+func TestLink_EndingsSayWhatComesNext(t *testing.T) {
+	h := flowtest.New(t)
+	s := linkMatchingStory(t)
+	v := h.Run(s.kind, s.steps)
+	if v.State != states.Authenticated || v.NextFlow != transitions.KindSignUp ||
+		v.Message != transitions.Link.Endings[states.Authenticated] || v.Message == "" {
+		t.Errorf("a link with a new user's wallet and phone ended %s, nextFlow %q, message %q; want Authenticated pointing to signup",
+			v.State, v.NextFlow, v.Message)
+	}
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v = h.Run(transitions.KindLink, linkConflict(w, p))
+	if v.NextFlow != "" || v.Message != transitions.Link.Endings[states.Linked] {
+		t.Errorf("a linked flow: nextFlow %q, message %q; want no next flow and Linked's ending", v.NextFlow, v.Message)
+	}
+	running, err := h.Engine.Start(context.Background(), transitions.KindLink, h.Subject, flow.Input{WalletAddress: w.Address})
+	if err != nil || running.Message != "" {
+		t.Errorf("a running flow's message = %q, %v; want none", running.Message, err)
+	}
 }

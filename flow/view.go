@@ -40,8 +40,12 @@ type View struct {
 	User    *User    `json:"user,omitempty"`
 	Wallets []string `json:"wallets,omitempty"`
 	// NextFlow names the flow to run instead, when this one ended with a
-	// pointer to it (a sign-in with a wallet Ratio does not know: "link").
+	// pointer to it (a sign-in with a wallet Ratio does not know: "link";
+	// a link whose wallet and phone belong to no Ratio user: "signup").
 	NextFlow transitions.Kind `json:"nextFlow,omitempty"`
+	// Message says, once the flow has ended, what happened and what the
+	// person or the app does next (the flow's declared ending).
+	Message string `json:"message,omitempty"`
 }
 
 // Next is an event the user (or the app) may send now, with the fields it
@@ -141,8 +145,15 @@ func (e *Engine) view(c *compiled, rec *store.Record, d *data) *View {
 	if d.User != nil {
 		v.User = &User{ID: d.User.ID, FirstName: d.User.FirstName, LastName: d.User.LastName, KYCStatus: d.User.KYCStatus}
 	}
-	if rec.State == states.UnknownWallet {
+	switch {
+	case rec.State == states.UnknownWallet:
 		v.NextFlow = transitions.KindLink
+	case rec.State == states.Authenticated && d.UserID == "" && f.Kind != transitions.KindSignUp:
+		// Ratio answered both factors with no user: they belong to nobody yet.
+		v.NextFlow = transitions.KindSignUp
+	}
+	if v.Terminal {
+		v.Message = f.Endings[rec.State]
 	}
 	return v
 }

@@ -195,5 +195,12 @@ var Link = &Flow{
 	}, endings(states.New, states.ChallengeIssued, states.WalletAuthed, states.SmsSent,
 		states.PhoneConflict, states.SmsFirstSent, states.SmsVerified, states.EmailSent,
 		states.EmailVerified)...),
+	Endings: withEndings(map[states.State]string{
+		states.Linked: "The new wallet is now an authentication method of the person's Ratio account: " +
+			"they can sign in with it.",
+		states.Authenticated: "Ratio verified the wallet and the phone number in one session, so nothing needed " +
+			"linking. When the view names signup as the next flow, neither belongs to a Ratio user yet: sign the " +
+			"person up. Otherwise the wallet already signs in to the account that holds the phone number.",
+	}),
 	Closing: closing,
 }

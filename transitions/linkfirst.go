@@ -140,5 +140,9 @@ var LinkFactorsFirst = &Flow{
 		},
 	}, endings(states.New, states.SmsFirstSent, states.SmsVerified, states.EmailSent,
 		states.EmailVerified, states.ChallengeIssued)...),
+	Endings: withEndings(map[states.State]string{
+		states.Linked: "The new wallet is now an authentication method of the person's Ratio account: " +
+			"they can sign in with it.",
+	}),
 	Closing: closing,
 }

@@ -128,5 +128,11 @@ var SignIn = &Flow{
 		},
 	}, endings(states.New, states.ChallengeIssued, states.WalletAuthed, states.SmsSent,
 		states.TwoFactorAuthed, states.UserLoaded)...),
+	Endings: withEndings(map[states.State]string{
+		states.SignedIn: "The person is signed in with their wallet and an SMS code; the view holds their " +
+			"user and wallets.",
+		states.UnknownWallet: "Ratio knows no user with this wallet. If the person has an account, link the " +
+			"wallet to it with the link flow (the view names it as the next flow); otherwise sign them up.",
+	}),
 	Closing: closing,
 }

@@ -117,5 +117,9 @@ var SignUp = &Flow{
 		},
 	}, endings(states.New, states.ChallengeIssued, states.WalletAuthed, states.SmsSent,
 		states.TwoFactorAuthed)...),
+	Endings: withEndings(map[states.State]string{
+		states.UserCreated: "A new Ratio user was created, with the wallet and the phone number as its " +
+			"authentication methods; the view holds the user.",
+	}),
 	Closing: closing,
 }

@@ -2,6 +2,7 @@ package transitions_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,11 @@ import (
 func TestValidate_DeclaredFlows(t *testing.T) {
 	if err := transitions.Validate(); err != nil {
 		t.Fatalf("Validate() = %v, want nil", err)
+	}
+	for _, f := range transitions.All() {
+		if len(f.Endings) == 0 {
+			t.Errorf("flow %s declares no endings: its ended views would say nothing", f.Kind)
+		}
 	}
 }
 
@@ -106,6 +112,14 @@ func TestValidate_RefusesBrokenTables(t *testing.T) {
 			tr.Messages = append(slices.Clone(tr.Messages), transitions.Message{
 				From: transitions.User, Arrow: transitions.Sync, To: transitions.Wallet, Text: "a; b"})
 		}, "must be one line without ; or #"},
+		{"ending missing", func(tb testing.TB, f *transitions.Flow) {
+			f.Endings = maps.Clone(f.Endings)
+			delete(f.Endings, states.Authenticated)
+		}, "terminal state Authenticated: no ending"},
+		{"ending of a state never reached", func(tb testing.TB, f *transitions.Flow) {
+			f.Endings = maps.Clone(f.Endings)
+			f.Endings[states.SignedIn] = "signed in"
+		}, "ending for SignedIn: not a terminal state the flow reaches"},
 		{"no cancel", func(tb testing.TB, f *transitions.Flow) {
 			tr := &f.Transitions[find(tb, f, states.SmsSent, transitions.Cancel)]
 			tr.From = slices.DeleteFunc(tr.From, func(s states.State) bool { return s == states.SmsSent })

@@ -268,6 +268,11 @@ type Flow struct {
 	// Migrations declare how flows started on an earlier version of this
 	// graph resume on this one.
 	Migrations []Migration
+	// Endings say, for each terminal state the flow can reach, what
+	// happened and what the person or the app does next; a view of an
+	// ended flow carries its ending as its message. Like Title, they are
+	// words for people: they are not part of the graph's version.
+	Endings map[states.State]string
 }
 
 // Migration maps the states of a flow persisted under an earlier graph

@@ -90,8 +90,33 @@ func (v *validator) check() {
 		}
 	}
 	v.checkGraph()
+	v.checkEndings()
 	for _, m := range slices.Concat(f.Opening, f.Closing) {
 		v.checkMessage("flow", m)
+	}
+}
+
+// checkEndings requires, of a flow that declares endings, one for every
+// terminal state it can reach, and none for a state it cannot. (A flow
+// without endings is valid: its ended views carry no message. The
+// project's own flows all declare them; transitions_test checks it.)
+func (v *validator) checkEndings() {
+	if len(v.f.Endings) == 0 {
+		return
+	}
+	reached := map[states.State]bool{}
+	for _, s := range v.f.States() {
+		if s.Terminal() {
+			reached[s] = true
+			if strings.TrimSpace(v.f.Endings[s]) == "" {
+				v.errorf("terminal state %s: no ending says what happened and what comes next", s)
+			}
+		}
+	}
+	for s := range v.f.Endings {
+		if !reached[s] {
+			v.errorf("ending for %s: not a terminal state the flow reaches", s)
+		}
 	}
 }
 

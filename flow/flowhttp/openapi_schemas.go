@@ -164,6 +164,7 @@ func viewSchemas() obj {
 				"user":               schemaRef("User"),
 				"wallets":            obj{"type": "array", "items": str, "description": "The signed-in user's wallets."},
 				"nextFlow":           schemaRef("Kind"),
+				"message":            obj{"type": "string", "description": "Once the flow has ended: what happened and what comes next."},
 			},
 		},
 		"Next": obj{
