@@ -34,8 +34,8 @@ else the demo's SQLite file):
   reseal             re-seal the flows under the first seal key, so older keys can go
 
 list, audit and purge need no seal key: records and histories hold no
-secret. show needs it to show the view; resume, cancel and sweep need it to
-write.`
+secret. show needs it to show the view; resume, cancel, sweep and reseal need it
+to write.`
 
 // flowsCmd is one 'flows' subcommand: its store and the flags they share.
 type flowsCmd struct {
@@ -61,17 +61,17 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 		"stats": flowsStats, "reseal": flowsReseal,
 	}
 	if len(args) == 0 {
-		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep, purge or stats")
+		return usageErrorf("flows", "flows needs a subcommand: list, show, audit, resume, cancel, sweep, purge, stats or reseal")
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep|purge|stats [flags]\n\n%s\n\n"+
+		fmt.Fprintf(e.stdout, "Usage: ratioflow flows list|show ID|audit ID|resume ID|cancel ID|sweep|purge|stats|reseal [flags]\n\n%s\n\n"+
 			"Run 'ratioflow flows <subcommand> --help' for its flags.\n", strings.TrimSpace(flowsAbout))
 		return flag.ErrHelp
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel, sweep, purge or stats", args[0])
+		return usageErrorf("flows", "unknown flows subcommand %q: list, show, audit, resume, cancel, sweep, purge, stats or reseal", args[0])
 	}
 	return sub(ctx, e, args[1:])
 }
