@@ -11,9 +11,21 @@ import (
 	"strings"
 )
 
-// ErrInvalidSealKey: a seal key or a keyring is malformed. The error is a
-// *SealKeyError saying which key and why, never the key itself.
-var ErrInvalidSealKey = errors.New("invalid seal key")
+// The environment variables KeyringFromEnv reads.
+const (
+	// EnvSealKeys holds the keyring: id:key pairs, the first sealing.
+	EnvSealKeys = "RATIOFLOW_SEAL_KEYS"
+	// EnvSealKey holds one key, a keyring of that key alone.
+	EnvSealKey = "RATIOFLOW_SEAL_KEY"
+)
+
+var (
+	// ErrInvalidSealKey: a seal key or a keyring is malformed. The error
+	// is a *SealKeyError saying which key and why, never the key itself.
+	ErrInvalidSealKey = errors.New("invalid seal key")
+	// ErrNoSealKey: the environment configures no seal key.
+	ErrNoSealKey = errors.New(EnvSealKeys + " (or " + EnvSealKey + ") is not set")
+)
 
 // SealKey is one key of a Keyring. Its String, GoString, Format, LogValue
 // and MarshalJSON methods write its ID only, never its Key.
@@ -158,6 +170,41 @@ func ParseKeyring(s string) (*Keyring, error) {
 		ke.Pair = 1 // a keyring of one pair still names it
 	}
 	return ring, err
+}
+
+// KeyringFromEnv returns the keyring the environment configures, as the
+// ratioflow command reads it: RATIOFLOW_SEAL_KEYS, parsed by ParseKeyring,
+// or RATIOFLOW_SEAL_KEY, one key parsed by ParseSealKey (a keyring of that
+// key alone, without an ID). getenv is os.Getenv, or a lookup of a test's.
+// A malformed key, or both variables set, is a *SealKeyError whose Source
+// names the variable; neither set is ErrNoSealKey.
+func KeyringFromEnv(getenv func(string) string) (*Keyring, error) {
+	ring, one := getenv(EnvSealKeys), getenv(EnvSealKey)
+	var (
+		keys *Keyring
+		err  error
+	)
+	switch {
+	case ring != "" && one != "":
+		return nil, &SealKeyError{Source: EnvSealKeys, Reason: EnvSealKey + " is set too: keep " + EnvSealKeys +
+			" only, with that key as one of its pairs"}
+	case ring != "":
+		keys, err = ParseKeyring(ring)
+	case one != "":
+		var key []byte
+		if key, err = ParseSealKey(one); err == nil {
+			keys, err = NewKeyring(SealKey{Key: key})
+		}
+	default:
+		return nil, ErrNoSealKey
+	}
+	if ke, ok := errors.AsType[*SealKeyError](err); ok {
+		ke.Source = EnvSealKeys
+		if ring == "" {
+			ke.Source = EnvSealKey
+		}
+	}
+	return keys, err
 }
 
 // ParseSealKey parses one key written as 64 hex digits (an optional "0x"

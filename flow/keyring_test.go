@@ -156,3 +156,39 @@ func TestNewKeyring_RefusesBadKeys(t *testing.T) {
 		t.Errorf("NewKeyring of one key without an ID = %v", err)
 	}
 }
+
+func TestKeyringFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantIDs []string
+		wantErr string
+	}{
+		{"a keyring", map[string]string{flow.EnvSealKeys: "k2:" + hexKey2 + ",k1:" + hexKey1}, []string{"k2", "k1"}, ""},
+		{"one key", map[string]string{flow.EnvSealKey: b64Key}, []string{""}, ""},
+		{"both", map[string]string{flow.EnvSealKeys: "k1:" + hexKey1, flow.EnvSealKey: hexKey1},
+			nil, "RATIOFLOW_SEAL_KEYS: RATIOFLOW_SEAL_KEY is set too: keep RATIOFLOW_SEAL_KEYS only, with that key as one of its pairs"},
+		{"a bad pair", map[string]string{flow.EnvSealKeys: "k1:" + hexKey1[:62]},
+			nil, `RATIOFLOW_SEAL_KEYS: pair 1 (id "k1"): the key must be 64 hex digits or the base64 of 32 bytes (e.g. from: openssl rand -hex 32)`},
+		{"a bad key", map[string]string{flow.EnvSealKey: hexKey1[:62]}, nil, "RATIOFLOW_SEAL_KEY: the key must be 64 hex digits " +
+			"or the base64 of 32 bytes (16 or 24 bytes also work), e.g. from: openssl rand -hex 32"},
+		{"neither", nil, nil, "RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY) is not set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ring, err := flow.KeyringFromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if ring != nil || err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("KeyringFromEnv = %v, %v\nwant error %q", ring, err, tt.wantErr)
+				}
+				if !errors.Is(err, flow.ErrInvalidSealKey) && !errors.Is(err, flow.ErrNoSealKey) {
+					t.Errorf("KeyringFromEnv = %v: neither ErrInvalidSealKey nor ErrNoSealKey", err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(ring.IDs(), tt.wantIDs) {
+				t.Errorf("KeyringFromEnv = %v, %v; want keys %q", ring, err, tt.wantIDs)
+			}
+		})
+	}
+}

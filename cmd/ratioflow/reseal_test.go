@@ -82,7 +82,7 @@ func TestResolveSealKey(t *testing.T) {
 		{"a keyring", map[string]string{envSealKeys: "k2:" + k2 + ",k1:" + k1}, []string{"k2", "k1"}, ""},
 		{"one key is a ring of one, without an ID", map[string]string{envSealKey: k1}, []string{""}, ""},
 		{"both", map[string]string{envSealKeys: "k1:" + k1, envSealKey: k1}, nil,
-			"both RATIOFLOW_SEAL_KEYS and RATIOFLOW_SEAL_KEY are set"},
+			"RATIOFLOW_SEAL_KEYS: RATIOFLOW_SEAL_KEY is set too"},
 		{"a bad pair", map[string]string{envSealKeys: "k1:" + k1 + "," + k2}, nil, "RATIOFLOW_SEAL_KEYS: pair 2: no id: write the pair as id:key"},
 		{"a bad key", map[string]string{envSealKey: k1[:40]}, nil, "RATIOFLOW_SEAL_KEY: the key must be 64 hex digits"},
 		{"none for postgres", nil, nil, "RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY) is not set"},

@@ -99,7 +99,7 @@ func TestRun(t *testing.T) {
 			wantStderr: []string{`error: RATIOFLOW_SEAL_KEYS: pair 2 (id "k0"): the key must be 64 hex digits`}},
 		{name: "both seal key variables", args: []string{"flows", "sweep", "--store", store},
 			env:      map[string]string{"RATIOFLOW_SEAL_KEYS": "k1:" + strings.Repeat("ab", 32), "RATIOFLOW_SEAL_KEY": strings.Repeat("ab", 32)},
-			wantCode: 1, wantStderr: []string{"error: both RATIOFLOW_SEAL_KEYS and RATIOFLOW_SEAL_KEY are set"}},
+			wantCode: 1, wantStderr: []string{"error: RATIOFLOW_SEAL_KEYS: RATIOFLOW_SEAL_KEY is set too: keep RATIOFLOW_SEAL_KEYS only"}},
 		{name: "no seal key for memory", args: []string{"flows", "sweep", "--store", "memory:"}, wantCode: 1,
 			wantStderr: []string{"RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY) is not set"}},
 		{name: "no seal key for postgres", args: []string{"flows", "cancel", "abc", "--store", "postgres://127.0.0.1:1/x?connect_timeout=1"},

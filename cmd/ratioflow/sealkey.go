@@ -14,12 +14,12 @@ import (
 )
 
 const (
-	envSealKey  = "RATIOFLOW_SEAL_KEY"
-	envSealKeys = "RATIOFLOW_SEAL_KEYS"
+	envSealKey  = flow.EnvSealKey
+	envSealKeys = flow.EnvSealKeys
 )
 
 // errNoSealKey: no seal key is configured for the store.
-var errNoSealKey = errors.New(envSealKeys + " (or " + envSealKey + ") is not set")
+var errNoSealKey = flow.ErrNoSealKey
 
 // sealKey is the keyring that seals the flows' data, and where it came from.
 type sealKey struct {
@@ -42,23 +42,14 @@ func (k *sealKey) options(opts flow.Options) flow.Options {
 // store always needs the environment: its flows may be read by other
 // machines.
 func resolveSealKey(getenv func(string) string, storeURL string, create bool) (*sealKey, error) {
-	ring, one := getenv(envSealKeys), getenv(envSealKey)
+	ring, err := flow.KeyringFromEnv(getenv)
 	switch {
-	case ring != "" && one != "":
-		return nil, fmt.Errorf("both %s and %s are set: keep %s only, with the key of %s as one of its pairs",
-			envSealKeys, envSealKey, envSealKeys, envSealKey)
-	case ring != "":
-		keys, err := flow.ParseKeyring(ring)
-		if err != nil {
-			return nil, from(envSealKeys, err)
-		}
-		return &sealKey{ring: keys, source: fmt.Sprintf("%s, %s seals", envSealKeys, keys.SealingID())}, nil
-	case one != "":
-		ring, err := singleRing(one)
-		if err != nil {
-			return nil, from(envSealKey, err)
-		}
+	case err == nil && getenv(envSealKeys) != "":
+		return &sealKey{ring: ring, source: fmt.Sprintf("%s, %s seals", envSealKeys, ring.SealingID())}, nil
+	case err == nil:
 		return &sealKey{ring: ring, source: envSealKey}, nil
+	case !errors.Is(err, errNoSealKey):
+		return nil, err
 	}
 	switch scheme(storeURL) {
 	case "memory":
@@ -77,17 +68,8 @@ func resolveSealKey(getenv func(string) string, storeURL string, create bool) (*
 		"(id:key pairs of 64 hex digits, e.g. k1:$(openssl rand -hex 32))", errNoSealKey)
 }
 
-// from names the source of a malformed key in its *flow.SealKeyError.
-func from(source string, err error) error {
-	if ke, ok := errors.AsType[*flow.SealKeyError](err); ok {
-		ke.Source = source
-		return ke
-	}
-	return fmt.Errorf("%s: %w", source, err)
-}
-
 // singleRing is the keyring of one key written as hex or base64, without
-// an ID, as RATIOFLOW_SEAL_KEY and the key file give it.
+// an ID, as the key file gives it.
 func singleRing(v string) (*flow.Keyring, error) {
 	key, err := flow.ParseSealKey(v)
 	if err != nil {
@@ -120,8 +102,11 @@ func keyFile(path string, create bool) (*sealKey, error) {
 		return nil, fmt.Errorf("read the seal key: %w", err)
 	}
 	ring, err := singleRing(string(b))
+	if ke, ok := errors.AsType[*flow.SealKeyError](err); ok {
+		ke.Source = "the seal key file " + path
+	}
 	if err != nil {
-		return nil, from("the seal key file "+path, err)
+		return nil, err
 	}
 	return &sealKey{ring: ring, source: path}, nil
 }
