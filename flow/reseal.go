@@ -11,6 +11,8 @@ import (
 
 // ResealResult counts what Reseal did and what it left.
 type ResealResult struct {
+	// Sealing is the ID of the key that seals: the keyring's first.
+	Sealing string
 	// Resealed counts the flows this run re-sealed under the sealing key.
 	Resealed int
 	// Keys counts the flows by the key of the ring their data is sealed
@@ -31,10 +33,10 @@ type ResealResult struct {
 // Remaining returns how many flows are still sealed under keys other than
 // the sealing key, by key ID, Unopened ones included. An older key may be
 // dropped once it has none.
-func (r ResealResult) Remaining(sealing string) map[string]int {
+func (r ResealResult) Remaining() map[string]int {
 	out := map[string]int{}
 	for id, n := range r.Keys {
-		if id != sealing && n > 0 {
+		if id != r.Sealing && n > 0 {
 			out[id] += n
 		}
 	}
@@ -62,7 +64,7 @@ const resealTries = 3
 // under their sealing key by those writes. Reseal is safe to run while
 // the service runs, and to run again.
 func (e *Engine) Reseal(ctx context.Context) (ResealResult, error) {
-	res := ResealResult{Keys: map[string]int{}, Unopened: map[string]int{}}
+	res := ResealResult{Sealing: e.sealer.SealingID(), Keys: map[string]int{}, Unopened: map[string]int{}}
 	q := store.Query{Limit: store.MaxPageSize}
 	for {
 		page, err := e.store.List(ctx, q)

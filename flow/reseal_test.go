@@ -97,11 +97,11 @@ func TestEngine_Reseal_RotatesKeysAcrossARestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Reseal = %v", err)
 	}
-	want := flow.ResealResult{Resealed: 1, Keys: map[string]int{"new": 2, "old": 1}, Skipped: 1, Unopened: map[string]int{}}
+	want := flow.ResealResult{Sealing: "new", Resealed: 1, Keys: map[string]int{"new": 2, "old": 1}, Skipped: 1, Unopened: map[string]int{}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Fatalf("Reseal (-want +got):\n%s", diff)
 	}
-	if got := res.Remaining("new"); !cmp.Equal(got, map[string]int{"old": 1}) {
+	if got := res.Remaining(); !cmp.Equal(got, map[string]int{"old": 1}) {
 		t.Errorf("Remaining = %v, want old: 1", got)
 	}
 	checkResealed(t, st, recs, hists, map[string]bool{ended.ID: true})
@@ -109,7 +109,7 @@ func TestEngine_Reseal_RotatesKeysAcrossARestart(t *testing.T) {
 	// The step in flight finishes (its own write re-seals it); Reseal
 	// then empties the old key's share, and a second run does nothing.
 	setPending(t, st, busy.ID, nil)
-	if res, err = rotated.Reseal(ctx); err != nil || res.Resealed != 1 || len(res.Remaining("new")) != 0 {
+	if res, err = rotated.Reseal(ctx); err != nil || res.Resealed != 1 || len(res.Remaining()) != 0 {
 		t.Fatalf("second Reseal = %+v, %v; want 1 re-sealed, nothing remaining", res, err)
 	}
 	if res, err = rotated.Reseal(ctx); err != nil || res.Resealed != 0 || res.Keys["new"] != 3 {
@@ -237,8 +237,8 @@ func TestEngine_Reseal_RetriesAFlowThatChangedThenSkipsIt(t *testing.T) {
 		races int
 		want  flow.ResealResult
 	}{
-		{"changed once: retried", 1, flow.ResealResult{Resealed: 1, Keys: map[string]int{"new": 1}, Unopened: map[string]int{}}},
-		{"keeps changing: skipped", 10, flow.ResealResult{Keys: map[string]int{"old": 1}, Skipped: 1, Unopened: map[string]int{}}},
+		{"changed once: retried", 1, flow.ResealResult{Sealing: "new", Resealed: 1, Keys: map[string]int{"new": 1}, Unopened: map[string]int{}}},
+		{"keeps changing: skipped", 10, flow.ResealResult{Sealing: "new", Keys: map[string]int{"old": 1}, Skipped: 1, Unopened: map[string]int{}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := flowtest.New(t)
@@ -272,7 +272,7 @@ func TestEngine_Reseal_CountsWhatItCannotOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := flow.ResealResult{Keys: map[string]int{}, Unopened: map[string]int{"": 1, "new": 1}}
+	want := flow.ResealResult{Sealing: "lost", Keys: map[string]int{}, Unopened: map[string]int{"": 1, "new": 1}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("Reseal (-want +got):\n%s", diff)
 	}

@@ -39,10 +39,10 @@ func flowsReseal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sealing := key.ring.SealingID()
+	sealing := res.Sealing
 	fmt.Fprintf(e.stdout, "re-sealed %s under key %s\n\n", count(res.Resealed, "flow"), keyName(sealing))
 	printKeys(e.stdout, key.ring, res)
-	left := res.Remaining(sealing)
+	left := res.Remaining()
 	if len(left) == 0 {
 		fmt.Fprintf(e.stdout, "\nevery flow is sealed under key %s", keyName(sealing))
 		if others := key.ring.IDs()[1:]; len(others) > 0 {
