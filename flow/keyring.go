@@ -67,6 +67,8 @@ type SealKeyError struct {
 	Reason string
 }
 
+// Error says where, which pair and why: `RATIOFLOW_SEAL_KEYS: pair 2 (id
+// "k1"): the key must be ...`.
 func (e *SealKeyError) Error() string {
 	var b strings.Builder
 	switch {
