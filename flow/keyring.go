@@ -54,16 +54,19 @@ func (k SealKey) LogValue() slog.Value { return slog.GroupValue(slog.String("id"
 // MarshalJSON writes {"id":ID}: encoding/json would write the key.
 func (k SealKey) MarshalJSON() ([]byte, error) { return fmt.Appendf(nil, `{"id":%q}`, k.ID), nil }
 
-// SealKeyError reports a malformed seal key or keyring entry: its place in
-// the list (Pair, from 1; 0 for a single key), its ID when the ID itself is
-// valid, and why. It never holds key material.
+// SealKeyError reports a malformed seal key or keyring entry: where it came
+// from, its place in the list, its ID and why. It never holds key material.
 type SealKeyError struct {
 	// Source names where the keys came from, such as the environment
 	// variable that held them; the message says "seal key" when it is empty.
 	// The parsers leave it empty for their caller to set.
 	Source string
-	Pair   int
-	ID     string
+	// Pair is the key's place in the list, from 1; 0 for a single key.
+	Pair int
+	// ID is the key's ID, when the ID itself is valid (a malformed one may
+	// be a key written in the wrong place, and is not repeated).
+	ID string
+	// Reason says what is wrong, in words for the operator.
 	Reason string
 }
 
