@@ -194,6 +194,37 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// envFlags gives each flag of fs that the command line left unset the
+// value of its environment variable, if that is set: RATIOFLOW_ and the
+// flag's name in upper case with '_' for '-' (--pending-timeout:
+// RATIOFLOW_PENDING_TIMEOUT), or the variable names maps it to. A value
+// the flag refuses is a usage error naming the variable.
+func envFlags(fs *flag.FlagSet, getenv func(string) string, names map[string]string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := envName(f.Name, names)
+		if v := getenv(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usageErrorf(fs.Name(), "%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// envName is the environment variable of the flag named flagName.
+func envName(flagName string, names map[string]string) string {
+	if n, ok := names[flagName]; ok {
+		return n
+	}
+	return "RATIOFLOW_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
 // noArgs parses args for a subcommand that takes no positional argument.
 func noArgs(fs *flag.FlagSet, args []string) error {
 	pos, err := parse(fs, args)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/storeurl"
 )
 
 // subjectHeader carries the caller's identity, set by the authenticating
@@ -43,9 +45,15 @@ sharing --store share them. A sweeper expires the flows past their
 deadline, and deletes the expired keys, every --sweep interval; with
 --keep-data or --keep-history it also applies that retention policy to the
 ended flows, as 'ratioflow flows purge' does (without, every ended flow is
-kept). Without --ratio or RATIO_BASE_URL, Ratio is a sandbox started in
-this process: fine to try the API, useless for real users. Stops
-gracefully on Ctrl-C.
+kept). Stops gracefully on Ctrl-C.
+
+Which Ratio is always said: --ratio URL (or RATIO_BASE_URL) names Ratio,
+or a 'ratioflow sandbox'; --sandbox starts a sandbox in this process, fine
+to try the API and useless for real users. Without --sandbox, --store is
+required; against the real Ratio the seal keys must come from
+RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY). Every flag can also come from
+the environment: RATIOFLOW_ and its name in capitals, '_' for '-'
+(RATIOFLOW_ADDR, RATIOFLOW_PENDING_TIMEOUT); --ratio is RATIO_BASE_URL.
 
 For operators, without the header: GET /healthz answers 200 while serve
 runs; GET /readyz answers 200 when the store answers a read within 2s,
@@ -57,62 +65,102 @@ set, serve sends OpenTelemetry traces over OTLP/HTTP: a span per request,
 per step and per Ratio call, joining the trace of a request's W3C
 traceparent header. Without, it traces nothing.`
 
-func runServe(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "serve", "[--addr HOST:PORT] [--store URL] [--ratio URL]", serveAbout)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
-	remote := fs.Bool("allow-remote", false, "allow an address other hosts can reach")
-	storeFlag := fs.String("store", "", "store URL (default $"+envStore+", else "+defaultStore()+")")
-	ratioURL := fs.String("ratio", "", "Ratio or sandbox base URL (default $"+envRatioURL+", else a sandbox in this process)")
-	sweep := fs.Duration("sweep", 30*time.Second, "how often to expire the flows past their deadline")
-	var policy flow.Policy
-	pendingTimeoutFlag(fs, &policy.PendingTimeout)
-	var keep store.Retention
-	retentionFlags(fs, &keep)
+// serveConfig is serve's configuration, from its flags and environment.
+type serveConfig struct {
+	addr, storeURL, ratioURL, logFormat string
+	remote, sandbox                     bool
+	sweep                               time.Duration
+	policy                              flow.Policy
+	keep                                store.Retention
+}
+
+// parseServe reads serve's flags, each of which can also come from the
+// environment (see envFlags), and checks them.
+func parseServe(e *env, args []string) (*serveConfig, error) {
+	c := &serveConfig{}
+	fs := flagSet(e, "serve", "(--ratio URL | --sandbox) [--store URL] [--addr HOST:PORT]", serveAbout)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
+	fs.BoolVar(&c.remote, "allow-remote", false, "allow an address other hosts can reach")
+	fs.StringVar(&c.storeURL, "store", "", "store URL: memory:, sqlite:PATH or postgres://... (required without --sandbox)")
+	fs.StringVar(&c.ratioURL, "ratio", "", "Ratio's base URL, or a 'ratioflow sandbox' one ($"+envRatioURL+")")
+	fs.BoolVar(&c.sandbox, "sandbox", false, "call a Ratio sandbox started in this process, to try the API (no real user)")
+	fs.DurationVar(&c.sweep, "sweep", 30*time.Second, "how often to expire the flows past their deadline")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pendingTimeoutFlag(fs, &c.policy.PendingTimeout)
+	retentionFlags(fs, &c.keep)
 	if err := noArgs(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if err := checkRetention("serve", keep); err != nil {
-		return err
+	if err := envFlags(fs, e.getenv, map[string]string{"ratio": envRatioURL}); err != nil {
+		return nil, err
 	}
-	if err := checkLoopback("serve", *addr, *remote); err != nil {
-		return err
+	if c.sweep <= 0 {
+		return nil, usageErrorf("serve", "--sweep must be positive")
 	}
-	if *sweep <= 0 {
-		return usageErrorf("serve", "--sweep must be positive")
+	if c.policy.PendingTimeout <= 0 {
+		return nil, usageErrorf("serve", "--pending-timeout must be positive")
 	}
-	if policy.PendingTimeout <= 0 {
-		return usageErrorf("serve", "--pending-timeout must be positive")
+	if err := oneOf("serve", "log-format", c.logFormat, []string{"text", "json"}); err != nil {
+		return nil, err
 	}
-	storeURL := storeOrDefault(e, *storeFlag)
-	st, err := openStore(ctx, storeURL)
+	if err := checkRetention("serve", c.keep); err != nil {
+		return nil, err
+	}
+	if err := checkLoopback("serve", c.addr, c.remote); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.sandbox && c.ratioURL != "":
+		return nil, usageErrorf("serve", "--sandbox and --ratio (or %s) both name a Ratio: give one", envRatioURL)
+	case !c.sandbox && c.ratioURL == "":
+		return nil, usageErrorf("serve", "which Ratio? give --ratio URL (or %s), or --sandbox to try the API "+
+			"against a sandbox in this process", envRatioURL)
+	case !c.sandbox && c.storeURL == "":
+		return nil, usageErrorf("serve", "give --store URL (or %s): where the flows are kept (%s); "+
+			"only --sandbox defaults to %s", envStore, storeurl.Supported, defaultStore())
+	case c.storeURL == "":
+		c.storeURL = defaultStore()
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	c, err := parseServe(e, args)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	key, err := resolveSealKey(e.getenv, storeURL, true)
-	if err != nil {
-		return err
+	var target *ratioTarget
+	if c.sandbox {
+		target, err = openRatio(ctx, e.getenv, "", ratiotest.Config{})
+	} else {
+		target, err = openRatio(ctx, e.getenv, c.ratioURL, ratiotest.Config{})
 	}
-	target, err := openRatio(ctx, e.getenv, *ratioURL, ratiotest.Config{})
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	if target.mode == realRatio && e.getenv(envSealKeys) == "" && e.getenv(envSealKey) == "" {
+		return fmt.Errorf("serving the real Ratio needs %s (or %s) in the environment: the keys that seal "+
+			"the flows' JWTs, phone numbers and emails, shared by every replica (see docs/operations.md)", envSealKeys, envSealKey)
+	}
+	st, err := openStore(ctx, c.storeURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	key, err := resolveSealKey(e.getenv, c.storeURL, target.mode != realRatio)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, c.logFormat)
 	tr, err := startTracing(ctx, e.getenv)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tr.shutdown(sctx); err != nil {
-			log.Error("flush the traces", "err", err)
-		}
-	}()
+	defer flushTraces(ctx, tr, log)
 	client := target.client()
 	client.Propagator = tr.propagator
-	handler, eng, err := serveHandler(st, client, nil, key.options(flow.Options{Policy: policy, TracerProvider: tr.provider}), log)
+	handler, eng, err := serveHandler(st, client, nil, key.options(flow.Options{Policy: c.policy, TracerProvider: tr.provider}), log)
 	if err != nil {
 		return err
 	}
@@ -120,12 +168,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		handler = otelhttp.NewHandler(handler, "ratioflow", otelhttp.WithTracerProvider(tr.provider),
 			otelhttp.WithPropagators(tr.propagator), otelhttp.WithSpanNameFormatter(spanName))
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "ratioflow serve listening on http://%s\n", ln.Addr())
-	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", storeURL, key.source)
+	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", c.storeURL, key.source)
 	fmt.Fprintf(e.stdout, "  ratio %s\n", target.describe())
 	if tr.endpoint != "" {
 		fmt.Fprintf(e.stdout, "  traces OTLP to %s\n", tr.endpoint)
@@ -136,12 +184,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	sweepCtx, stopSweeping := context.WithCancel(ctx)
 	swept := make(chan struct{})
-	sweeper := &flow.Sweeper{Engine: eng, Interval: *sweep, Retention: keep, Logger: log}
+	sweeper := &flow.Sweeper{Engine: eng, Interval: c.sweep, Retention: c.keep, Logger: log}
 	go func() { defer close(swept); _ = sweeper.Run(sweepCtx) }()
 	err = serveUntilDone(ctx, ln, handler, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
 	return err
+}
+
+// newLogger returns serve's logger on w, in the given format.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// flushTraces sends the spans still buffered, for at most 5 s.
+func flushTraces(ctx context.Context, tr *tracing, log *slog.Logger) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := tr.shutdown(sctx); err != nil {
+		log.Error("flush the traces", "err", err)
+	}
 }
 
 // serveHandler builds what serve serves over st: an engine calling Ratio

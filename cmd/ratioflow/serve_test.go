@@ -138,7 +138,7 @@ func (f *frontend) step(id, event string, body any, want states.State) flow.View
 // and the codes read from the sandbox serve started.
 func TestServe_LinkOverHTTP(t *testing.T) {
 	t.Parallel()
-	lines, stop := started(t, nil, "serve", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
+	lines, stop := started(t, nil, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
 	base := waitLine(t, lines, "ratioflow serve listening on ")
 	sandbox := strings.TrimPrefix(waitLine(t, lines, "ratio "), "sandbox in this process at ")
 	waitLine(t, lines, "WARNING: Ratio is a SANDBOX")

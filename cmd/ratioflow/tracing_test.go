@@ -84,7 +84,7 @@ func TestServe_Traces(t *testing.T) {
 	recv := &otlpReceiver{}
 	collector := httptest.NewServer(recv)
 	defer collector.Close()
-	lines, stop := started(t, map[string]string{envOTLPEndpoint: collector.URL}, "serve", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
+	lines, stop := started(t, map[string]string{envOTLPEndpoint: collector.URL}, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
 	base := waitLine(t, lines, "ratioflow serve listening on ")
 	sandbox := strings.TrimPrefix(waitLine(t, lines, "ratio "), "sandbox in this process at ")
 	if got := waitLine(t, lines, "traces OTLP to "); got != collector.URL+"/v1/traces" {
