@@ -192,6 +192,15 @@ func (d *data) encode(b []byte) []byte {
 		e.str(l.Message)
 	}
 	e.str(d.UncertainAuth)
+	e.bool(d.Keyed != nil)
+	if k := d.Keyed; k != nil {
+		e.str(k.Key)
+		e.str(k.Step.Event)
+		e.str(k.Step.Outcome)
+		e.int(int64(k.Step.Status))
+		e.str(k.Step.Code)
+		e.str(k.Step.Message)
+	}
 	return e.b
 }
 
@@ -232,6 +241,10 @@ func decodeData(b []byte) (*data, error) {
 		d.Last = &lastStep{Event: r.str(), Outcome: r.str(), Status: int(r.int()), Code: r.str(), Message: r.str()}
 	}
 	d.UncertainAuth = r.str()
+	if r.bool() {
+		d.Keyed = &keyedStep{Key: r.str(), Step: lastStep{Event: r.str(), Outcome: r.str(), Status: int(r.int()),
+			Code: r.str(), Message: r.str()}}
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

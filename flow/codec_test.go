@@ -25,7 +25,9 @@ func full() *data {
 		Wallets: []string{"0xa", "0xb"}, EnteredAt: t.Add(time.Second), OTPAttempts: 2, LastSentAt: t.Add(2 * time.Second),
 		Backoffs: 3, RetryAt: t.Add(3 * time.Second), UncertainSendAt: t.Add(4 * time.Second), CreateUncertain: true,
 		UncertainAuth: "otp/sms:authenticate",
-		Last:          &lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401, Code: "INVALID_OTP", Message: "wrong or expired code"},
+		Keyed: &keyedStep{Key: "9f86d081884c7d65", Step: lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401,
+			Code: "INVALID_OTP", Message: "wrong or expired code"}},
+		Last: &lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401, Code: "INVALID_OTP", Message: "wrong or expired code"},
 	}
 }
 
@@ -42,10 +44,10 @@ func TestCodec_RoundTrip(t *testing.T) {
 }
 
 // Data encoded before a field was appended opens with that field zero: an
-// encoding cut before its last field (the length of UncertainAuth) decodes.
+// encoding cut before its last field (the presence byte of Keyed) decodes.
 func TestCodec_OlderEncodingsOpen(t *testing.T) {
 	d := full()
-	d.UncertainAuth = ""
+	d.Keyed = nil
 	enc := d.encode(nil)
 	got, err := decodeData(enc[:len(enc)-1])
 	if err != nil {

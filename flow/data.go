@@ -42,6 +42,10 @@ type data struct {
 	UncertainSendAt time.Time `json:"uncertainSendAt,omitzero"`
 	// CreateUncertain marks a user creation whose answer was lost.
 	CreateUncertain bool `json:"createUncertain,omitempty"`
+	// Keyed is the latest user step made with a request key (StepKeyed),
+	// and its outcome, so that the same request retried after its answer
+	// was lost answers as it did. See replay.go.
+	Keyed *keyedStep `json:"keyed,omitempty"`
 	// UncertainAuth names the authentication call (a one-time code or a
 	// wallet signature) whose answer was lost: the code or challenge it
 	// sent may be spent. See spent.go.
@@ -69,6 +73,13 @@ type userInfo struct {
 }
 
 // lastStep records the outcome of the latest step.
+// keyedStep is a user step made with a request key: the key's hash and
+// the step's outcome.
+type keyedStep struct {
+	Key  string   `json:"key"`
+	Step lastStep `json:"step"`
+}
+
 type lastStep struct {
 	Event   string `json:"event"`
 	Outcome string `json:"outcome"`

@@ -225,10 +225,24 @@ func startData(f *transitions.Flow, in *Input) (*data, error) {
 // another step won the race, a *WaitError when the step must wait, and
 // ErrExpired when the flow passed its deadline.
 func (e *Engine) Step(ctx context.Context, id, subject string, event transitions.Event, in Input) (*View, error) {
+	return e.StepKeyed(ctx, id, subject, event, "", in)
+}
+
+// StepKeyed is Step made safe to retry after its answer was lost: the
+// flow keeps key (a client's Idempotency-Key) with the step it applied, so
+// the same event retried with the same key, in this process or another,
+// is not made again: it answers as the step did (the view, with the
+// automatic steps that follow made, and the step's error rebuilt from its
+// outcome), where Step would refuse it as not permitted in the state the
+// step led to, or make it a second time. A new attempt needs a new key.
+// An empty key is Step.
+func (e *Engine) StepKeyed(ctx context.Context, id, subject string, event transitions.Event, key string,
+	in Input) (*View, error) {
 	if err := checkRef(id, subject); err != nil {
 		return nil, err
 	}
 	if r := e.cached(id, subject); r != nil {
+		r.stepKey = keyHash(key)
 		first := in // the step may normalize its input
 		v, err := r.step(ctx, event, &first)
 		if err == nil || r.writes > 0 {
@@ -242,6 +256,7 @@ func (e *Engine) Step(ctx context.Context, id, subject string, event transitions
 	if err != nil {
 		return nil, err
 	}
+	r.stepKey = keyHash(key)
 	return r.step(ctx, event, &in)
 }
 
@@ -254,6 +269,9 @@ func (r *run) step(ctx context.Context, event transitions.Event, in *Input) (*Vi
 	ctx = context.WithoutCancel(ctx)
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
+	}
+	if r.applied(event) {
+		return r.replay(ctx) // this very request was applied; its answer was lost
 	}
 	t, ok := r.c.flow.Find(r.rec.State, event)
 	if !ok || event == transitions.Expire {

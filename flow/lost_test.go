@@ -310,3 +310,68 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestEngine_StepKeyedAnswersAsItDid: a step made with a request key,
+// whose process died before its caller heard the answer, answers as it did
+// when retried with the same key: it is neither refused as not permitted in
+// the state it led to nor made again.
+func TestEngine_StepKeyedAnswersAsItDid(t *testing.T) {
+	h := flowtest.New(t)
+	ctx := context.Background()
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, linkConflict(w, p)[:6])
+	code := h.OTP(p.Email)
+	// The email code lands; the process dies in the addToUser that follows.
+	d := newDying(t, h.Ratio, true)
+	e, err := flow.New(deadStore{h.Store, d.entered}, d, flowtest.SealKey, flow.Options{Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = e.StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-7", flow.Input{OTP: code}) }()
+	<-d.entered
+	t.Cleanup(func() { close(d.dead) })
+	h.Clock.Advance(h.Engine.Policy().PendingTimeout)
+
+	if _, err := h.NewEngine().Step(ctx, v.ID, h.Subject, transitions.SubmitOTP, flow.Input{OTP: code}); err == nil {
+		t.Fatal("the same event without its key went through; want it refused as a new step")
+	}
+	got, err := h.NewEngine().StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-7", flow.Input{OTP: code})
+	if err != nil || got.State != states.Linked {
+		t.Fatalf("the retry with its key = %v, %v; want Linked, as the step would have answered", got.State, err)
+	}
+	if n := h.Sandbox.Stats().Calls[ratio.OpAuthenticateEmail.Route()]; n != 1 {
+		t.Errorf("email:authenticate made %d times, want 1", n)
+	}
+	if n := h.Sandbox.Stats().AddToUser[w.Address]; n != 1 {
+		t.Errorf("addToUser applied %d times, want 1", n)
+	}
+}
+
+// A wrong code retried with its key answers the same refusal and costs no
+// second attempt.
+func TestEngine_StepKeyedRefusalCostsOneAttempt(t *testing.T) {
+	h := flowtest.New(t)
+	ctx := context.Background()
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, toSmsFirstSent(w, p))
+	wrong := h.WrongOTP(p.Phone)
+	for i := range 2 {
+		got, err := h.NewEngine().StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-wrong", flow.Input{OTP: wrong})
+		var se *flow.StepError
+		if !errors.As(err, &se) || se.Outcome != transitions.InvalidOTP || se.AttemptsLeft != 2 || *got.AttemptsLeft != 2 {
+			t.Fatalf("try %d of the same request: %v, %v left; want invalid_otp with 2 attempts left", i+1, err, got.AttemptsLeft)
+		}
+		if !errors.Is(err, ratio.ErrInvalidOTP) {
+			t.Errorf("try %d: %v does not match ratio.ErrInvalidOTP", i+1, err)
+		}
+	}
+	if n := h.Sandbox.Stats().Calls[ratio.OpAuthenticateSMS.Route()]; n != 1 {
+		t.Errorf("sms:authenticate made %d times, want 1", n)
+	}
+	got, err := h.Engine.StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-right", flow.Input{OTP: h.OTP(p.Phone)})
+	if err != nil || got.State != states.SmsVerified {
+		t.Fatalf("a new request with the right code = %v, %v; want SmsVerified", got.State, err)
+	}
+}

@@ -31,6 +31,8 @@ type run struct {
 	writes int
 	// fresh reports that this run fetched a fresh wallet challenge.
 	fresh bool
+	// stepKey is the hash of the request key of the user step, if any.
+	stepKey string
 }
 
 // maxAutos bounds the automatic steps run after one step, in case a table
@@ -159,6 +161,10 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 		if r.d.OTPAttempts >= r.e.policy.OTPAttempts {
 			res.outcome = transitions.AttemptsExhausted
 		}
+	}
+	if r.stepKey != "" && !t.Auto {
+		r.d.Keyed = &keyedStep{Key: r.stepKey, Step: lastStep{Event: string(t.Event), Outcome: string(res.outcome),
+			Status: res.status, Code: res.code, Message: res.message}}
 	}
 	edge, ok := t.Edge(res.outcome)
 	if !ok {

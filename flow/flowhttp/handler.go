@@ -244,7 +244,10 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &in) {
 		return
 	}
-	v, err := h.engine.Step(r.Context(), r.PathValue("id"), h.who(r), transitions.Event(r.PathValue("event")), in)
+	// With an Idempotency-Key, a step whose answer was lost (a process that
+	// died after the step's write) answers as it did when retried.
+	v, err := h.engine.StepKeyed(r.Context(), r.PathValue("id"), h.who(r), transitions.Event(r.PathValue("event")),
+		r.Header.Get("Idempotency-Key"), in)
 	h.answer(w, r, v, err)
 }
 
