@@ -74,6 +74,9 @@ func (c *crowd) check(t *testing.T, gate *ratioGate) (codes, signatures int) {
 		if n, list := p.flows(t.Context()); n != 1 {
 			problems = append(problems, "flows: "+list.String())
 		}
+		if p.retryNotPermitted() {
+			problems = append(problems, "a retry with its key was answered not_permitted")
+		}
 		if len(problems) > 0 {
 			if bad++; bad <= 5 {
 				t.Errorf("person %d (flow %s): %s", i, p.view.ID, strings.Join(problems, "; "))

@@ -100,7 +100,7 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 	wg.Wait()
 
 	recovered, free, core := 0, 0, 0
-	var locks, replayLost []string
+	var locks []string
 	for i, rs := range steps {
 		p := people[i]
 		ok := true
@@ -128,9 +128,7 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 				free++
 			}
 		}
-		if p.retryNotPermitted() {
-			replayLost = append(replayLost, rs.name)
-		}
+		check(!p.retryNotPermitted(), "a retry with the step's key was answered not_permitted: the step was applied")
 		locked := p.lockedFor(rs.step, killed)
 		check(locked >= 0 && locked < maxLock, "the flow was locked for %s after the kill, want less than %s", locked, maxLock)
 		locks = append(locks, fmt.Sprintf("%s %s", rs.name, locked.Round(10*time.Millisecond)))
@@ -140,15 +138,11 @@ func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 	}
 	t.Logf("%s: serve killed between Ratio's answer and the write on %d steps: %d recovered (%d of the %d of ratioSteps), "+
 		"%d of them with nothing new; %s", backend, len(steps), recovered, core, len(ratioSteps), free, &tl)
-	t.Logf("%s: retries answered not_permitted (the step's write landed, its answer was not kept): %v", backend, replayLost)
 	t.Logf("%s: time from the kill to the step's first answer that is not 'in progress': %s", backend, strings.Join(locks, ", "))
 }
 
 // refusals lists the answers that cost the person something: a code
-// counted wrong, a signature refused as invalid. (A retried step answered
-// not_permitted, its write having landed before serve died but not its
-// answer, costs nothing: the answer carries the view, and the tally
-// counts them.)
+// counted wrong, a signature refused as invalid.
 func (p *person) refusals() []string {
 	var out []string
 	for _, tr := range p.tries {
