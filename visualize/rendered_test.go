@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowstats"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
@@ -103,6 +105,9 @@ func renderedDiagrams(t *testing.T) map[string]string {
 	f, s := statsFixture()
 	diagrams["stats-link.overview.mmd"] = visualize.StatsState(f, s, visualize.Overview)
 	diagrams["stats-link.state.mmd"] = visualize.StatsState(f, s, visualize.Complete)
+	f, s = flyThousand(t)
+	diagrams["stats-1000-link.overview.mmd"] = visualize.StatsState(f, s, visualize.Overview)
+	diagrams["stats-1000-link.state.mmd"] = visualize.StatsState(f, s, visualize.Complete)
 	f, rec, history := flyLink(t)
 	diagrams["audit-run.state.mmd"] = visualize.AuditState(f, rec, history)
 	diagrams["audit-run.sequence.mmd"] = visualize.AuditSequence(f, rec, history)
@@ -150,6 +155,50 @@ func flyLink(t *testing.T) (*transitions.Flow, *store.Record, []store.HistoryEnt
 		t.Fatalf("the run has no 429 step: %+v", history)
 	}
 	return transitions.Link, rec, history
+}
+
+// flyThousand flies a thousand link flows as a bench does, on the sandbox,
+// and reads their traffic from the store: most people are returning users
+// (409, SMS first, email, linked), some are new (Authenticated), some
+// cancel after the challenge and some leave the flow waiting for a code.
+func flyThousand(t *testing.T) (*transitions.Flow, *flowstats.Stats) {
+	h := flowtest.New(t)
+	ctx := context.Background()
+	for i := range 1000 {
+		key, err := crypto.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		person := flowtest.NewPerson()
+		p := &pilot.Pilot{Engine: h.Engine, Codes: pilot.SandboxCodes{Sandbox: h.Sandbox.Handler}, Subject: h.Subject,
+			Persona: pilot.Persona{Key: key, Phone: person.Phone, Email: person.Email, FirstName: person.FirstName,
+				LastName: person.LastName, Country: person.Country},
+			Sleep: func(_ context.Context, d time.Duration) error { h.Clock.Advance(d); return nil }}
+		switch {
+		case i%10 == 9: // leaves after the challenge
+			v, err := h.Engine.Start(ctx, transitions.KindLink, h.Subject, flow.Input{WalletAddress: crypto.PubkeyToAddress(key.PublicKey).Hex()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%20 == 19 {
+				if _, err := h.Engine.Cancel(ctx, v.ID, h.Subject); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		case i%10 < 7: // a returning user: the 409 branch
+			h.SeedUser(person)
+		}
+		if _, err := p.Fly(ctx, transitions.KindLink); err != nil {
+			t.Fatalf("flight %d: %v", i, err)
+		}
+	}
+	stats, err := flowstats.Read(ctx, h.Store, store.Query{Kind: string(transitions.KindLink)},
+		flowstats.Options{Now: h.Clock.Now})
+	if err != nil || len(stats) != 1 || stats[0].Flows != 1000 {
+		t.Fatalf("the thousand flows' traffic = %v, %v", stats, err)
+	}
+	return transitions.Link, stats[0]
 }
 
 var nodeRE = regexp.MustCompile(`^\s+(\w+)\(?\[?\(?"(.*)"\)?\]?\)?$`)
