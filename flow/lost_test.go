@@ -328,7 +328,9 @@ func TestEngine_StepKeyedAnswersAsItDid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _, _ = e.StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-7", flow.Input{OTP: code}) }()
+	go func() {
+		_, _ = e.StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-7", flow.Input{OTP: code})
+	}()
 	<-d.entered
 	t.Cleanup(func() { close(d.dead) })
 	h.Clock.Advance(h.Engine.Policy().PendingTimeout)
