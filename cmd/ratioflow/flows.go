@@ -94,7 +94,7 @@ func (c *flowsCmd) store() string { return storeOrDefault(c.env, *c.storeURL) }
 
 // record opens the store and reads flow id.
 func (c *flowsCmd) record(ctx context.Context, id string) (store.Store, *store.Record, error) {
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,7 +190,7 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 	if *newer > 0 {
 		q.CreatedAfter = now.Add(-*newer)
 	}
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return err
 	}

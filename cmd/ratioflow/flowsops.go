@@ -253,7 +253,7 @@ func flowsSweep(ctx context.Context, e *env, args []string) error {
 	if *limit < 1 {
 		return usageErrorf(c.name, "--limit must be at least 1")
 	}
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return err
 	}
@@ -284,7 +284,7 @@ func flowsPurge(ctx context.Context, e *env, args []string) error {
 	if keep == (store.Retention{}) {
 		return usageErrorf(c.name, "give --keep-data, --keep-history or both: with neither, every ended flow is kept")
 	}
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return err
 	}

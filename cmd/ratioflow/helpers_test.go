@@ -66,6 +66,21 @@ func sqliteStore(tb testing.TB) string {
 	return "sqlite:" + filepath.Join(tb.TempDir(), "flows.db")
 }
 
+// existingStore returns the store URL of an empty SQLite database, made
+// as the demo or serve would make it, for the flows commands to open.
+func existingStore(tb testing.TB) string {
+	tb.Helper()
+	url := sqliteStore(tb)
+	st, err := openStore(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return url
+}
+
 // lastJSON decodes the last line of out into v.
 func lastJSON(tb testing.TB, out string, v any) {
 	tb.Helper()

@@ -22,7 +22,7 @@ func flowsReseal(ctx context.Context, e *env, args []string) error {
 	if err := noArgs(c.fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return err
 	}

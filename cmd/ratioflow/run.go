@@ -9,6 +9,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/ratioflow/ratioflow/store/storeurl"
 )
 
 // command is one subcommand.
@@ -119,13 +121,15 @@ func usageErrorf(cmd, format string, args ...any) error {
 	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
 }
 
-// exitCode maps run's error to the exit status.
+// exitCode maps run's error to the exit status: a malformed store URL
+// is bad usage too.
 func exitCode(err error) int {
 	var ue *usageError
+	var se *storeurl.URLError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &se):
 		return 2
 	}
 	return 1

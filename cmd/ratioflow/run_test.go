@@ -18,7 +18,8 @@ func TestRun(t *testing.T) {
 	notSandbox := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(notSandbox.Close)
 	sandbox := ratiotest.NewServer(t)
-	store := sqliteStore(t)
+	store := existingStore(t)
+	missing := sqliteStore(t)
 	tests := []struct {
 		name       string
 		args       []string
@@ -95,9 +96,24 @@ func TestRun(t *testing.T) {
 			env: map[string]string{"RATIO_CLIENT_ID": "id", "RATIO_CLIENT_SECRET": "secret"}, wantCode: 1,
 			wantStderr: []string{"serving the real Ratio needs RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY) in the environment"}},
 
-		// Failures: exit 1, one line.
-		{name: "unknown store scheme", args: []string{"flows", "list", "--store", "mysql://db/flows"}, wantCode: 1,
+		{name: "unknown store scheme", args: []string{"flows", "list", "--store", "mysql://db/flows"}, wantCode: 2,
 			wantStderr: []string{`error: open store: unsupported store URL scheme "mysql"`}},
+		{name: "store URL without scheme", args: []string{"flows", "list", "--store", "nonsense"}, wantCode: 2,
+			wantStderr: []string{`store URL "nonsense" has no scheme`}},
+		{name: "store URL from the environment", args: []string{"flows", "stats"}, env: map[string]string{"RATIOFLOW_STORE": "sqlite:"},
+			wantCode: 2, wantStderr: []string{"store URL sqlite: needs a file path"}},
+		{name: "demo on a malformed store", args: []string{"demo", "--store", "nonsense"}, wantCode: 2, wantStderr: []string{"has no scheme"}},
+		{name: "bench on a malformed store", args: []string{"bench", "--store", "memory:x"}, wantCode: 2, wantStderr: []string{"memory: takes no path"}},
+		{name: "serve on a malformed store", args: []string{"serve", "--sandbox", "--store", "nonsense"}, wantCode: 2,
+			wantStderr: []string{"has no scheme"}},
+		{name: "sweep on a malformed store", args: []string{"flows", "sweep", "--store", "nonsense"}, wantCode: 2,
+			wantStderr: []string{"has no scheme"}},
+
+		// Failures: exit 1, one line.
+		{name: "list a missing sqlite file", args: []string{"flows", "list", "--store", missing}, wantCode: 1,
+			wantStderr: []string{"the SQLite file " + strings.TrimPrefix(missing, "sqlite:") + " does not exist"}},
+		{name: "show from a missing sqlite file", args: []string{"flows", "show", "abc", "--store", missing}, wantCode: 1,
+			wantStderr: []string{"does not exist"}},
 		{name: "unreachable postgres", args: []string{"flows", "list", "--store", "postgres://nobody:hunter2@127.0.0.1:1/flows?connect_timeout=2"},
 			wantCode: 1, wantStderr: []string{"error: open store:"}},
 		{name: "missing sqlite directory", args: []string{"flows", "list", "--store", "sqlite:/nonexistent/dir/flows.db"}, wantCode: 1,

@@ -62,7 +62,7 @@ func flowsStats(ctx context.Context, e *env, args []string) error {
 	if *since > 0 {
 		q.CreatedAfter = now.Add(-*since)
 	}
-	st, err := openStore(ctx, c.store())
+	st, err := openExistingStore(ctx, c.store())
 	if err != nil {
 		return err
 	}

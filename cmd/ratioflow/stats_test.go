@@ -79,7 +79,7 @@ func TestFlowsStats_AgreesWithBench(t *testing.T) {
 
 func TestFlowsStats_Usage(t *testing.T) {
 	t.Parallel()
-	st := sqliteStore(t)
+	st := existingStore(t)
 	tests := []struct {
 		name       string
 		args       []string
