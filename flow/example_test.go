@@ -9,7 +9,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store/memstore"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -19,10 +19,10 @@ import (
 // belongs to the existing account (409), SMS then email authenticate the
 // user, and the wallet is added to the account.
 func Example() {
-	sandbox := ratiotest.NewHandler(ratiotest.Config{})
-	srv := httptest.NewServer(sandbox)
+	sb := sandbox.NewHandler(sandbox.Config{})
+	srv := httptest.NewServer(sb)
 	defer srv.Close()
-	_, _ = sandbox.SeedUser(ratiotest.UserSeed{PhoneNumber: "+12025550143", EmailAddress: "ada@example.com",
+	_, _ = sb.SeedUser(sandbox.UserSeed{PhoneNumber: "+12025550143", EmailAddress: "ada@example.com",
 		FirstName: "Ada", LastName: "Lovelace", Country: "US"})
 
 	client := ratio.NewClient(srv.URL, "my-client-id", "my-client-secret")
@@ -32,7 +32,7 @@ func Example() {
 	}
 	key, _ := crypto.GenerateKey() // the user's new wallet
 	wallet := crypto.PubkeyToAddress(key.PublicKey).Hex()
-	code := func(to string) ratio.Secret { c, _ := sandbox.LastOTP(to); return ratio.Secret(c) }
+	code := func(to string) ratio.Secret { c, _ := sb.LastOTP(to); return ratio.Secret(c) }
 
 	ctx, user := context.Background(), "user-42"
 	v, _ := engine.Start(ctx, transitions.KindLink, user, flow.Input{WalletAddress: wallet})
@@ -69,7 +69,7 @@ func Example() {
 // user left half way: List finds the user's running flows, each with the
 // view that says what to do next.
 func ExampleEngine_List() {
-	srv := httptest.NewServer(ratiotest.NewHandler(ratiotest.Config{}))
+	srv := httptest.NewServer(sandbox.NewHandler(sandbox.Config{}))
 	defer srv.Close()
 	client := ratio.NewClient(srv.URL, "my-client-id", "my-client-secret")
 	engine, err := flow.New(memstore.New(), client, []byte("an AES-256 key of 32 bytes......"), flow.Options{})

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/internal/openapi"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // specProxy sits between the client and the sandbox and checks every body
@@ -53,8 +53,8 @@ func (p *specProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // through the spec-checking proxy: the link story of seed 000, a user's
 // creation (seed 004), reads (seed 003), and error answers.
 func TestClient_ConformsToRatiosSchema(t *testing.T) {
-	sandbox := ratiotest.NewHandler(ratiotest.Config{})
-	proxy := &specProxy{t: t, next: sandbox, checked: map[string]int{}}
+	sb := sandbox.NewHandler(sandbox.Config{})
+	proxy := &specProxy{t: t, next: sb, checked: map[string]int{}}
 	srv := httptest.NewServer(proxy)
 	defer srv.Close()
 	c := ratio.NewClient(srv.URL, "conformance", "secret")
@@ -67,14 +67,14 @@ func TestClient_ConformsToRatiosSchema(t *testing.T) {
 	}
 	code := func(to string) ratio.Secret {
 		t.Helper()
-		otp, ok := sandbox.LastOTP(to)
+		otp, ok := sb.LastOTP(to)
 		if !ok {
 			t.Fatalf("no code sent to %s", to)
 		}
 		return ratio.Secret(otp)
 	}
 	phone, email := "+12025550143", "grace@example.com"
-	_, err := sandbox.SeedUser(ratiotest.UserSeed{PhoneNumber: phone, EmailAddress: email, FirstName: "Grace", LastName: "Hopper", Country: "US"})
+	_, err := sb.SeedUser(sandbox.UserSeed{PhoneNumber: phone, EmailAddress: email, FirstName: "Grace", LastName: "Hopper", Country: "US"})
 	must(err)
 	key, _ := crypto.GenerateKey()
 	wallet := crypto.PubkeyToAddress(key.PublicKey).Hex()

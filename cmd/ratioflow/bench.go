@@ -12,7 +12,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pilot"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -150,7 +150,7 @@ type bench struct {
 
 func (b *bench) setUp(ctx context.Context) error {
 	var err error
-	if b.target, err = openRatio(ctx, b.env.getenv, b.o.ratioURL, ratiotest.Config{}); err != nil {
+	if b.target, err = openRatio(ctx, b.env.getenv, b.o.ratioURL, sandbox.Config{}); err != nil {
 		return err
 	}
 	if b.target.mode == realRatio {

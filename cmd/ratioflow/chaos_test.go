@@ -11,7 +11,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 )
@@ -116,7 +116,7 @@ func TestOutage_StoreDownAfterRatioAnswered(t *testing.T) {
 				down := newDownStore(t, openTestStore(t, url))
 				st, out = down, down
 			}
-			gate := newRatioGate(t, ratiotest.Config{})
+			gate := newRatioGate(t, sandbox.Config{})
 			s := newServed(t, st, gate, flow.Options{})
 			const downFor = 3 * time.Second
 			var outages atomic.Int32
@@ -159,7 +159,7 @@ func TestChaos_ServeKilledThreeTimes(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-			gate := newRatioGate(t, ratiotest.Config{})
+			gate := newRatioGate(t, sandbox.Config{})
 			serve := startServeChildren(t, newStoreURL(t, backend), gate.url, "--pending-timeout", childPendingTimeout)
 			kills := []ratio.Op{ratio.OpAuthenticateWallet, ratio.OpAuthenticateSMS, ratio.OpAuthenticateEmail}
 			var killed atomic.Int32

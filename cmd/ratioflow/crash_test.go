@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // maxLock is the longest a flow may stay locked after the process that
@@ -55,7 +55,7 @@ func TestCrash_KilledBetweenAnswerAndWrite(t *testing.T) {
 func killBetweenAnswerAndWrite(t *testing.T, backend string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
-	gate := newRatioGate(t, ratiotest.Config{})
+	gate := newRatioGate(t, sandbox.Config{})
 	serve := startServeChildren(t, newStoreURL(t, backend), gate.url, "--pending-timeout", childPendingTimeout)
 	var tl tally
 	steps := crashSteps()

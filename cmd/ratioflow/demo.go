@@ -10,7 +10,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 // person and the engine.
 func (d *demo) setUp(ctx context.Context, ratioURL string) error {
 	var err error
-	if d.ratio, err = openRatio(ctx, d.env.getenv, ratioURL, ratiotest.Config{}); err != nil {
+	if d.ratio, err = openRatio(ctx, d.env.getenv, ratioURL, sandbox.Config{}); err != nil {
 		return err
 	}
 	if d.store, err = openStore(ctx, d.storeURL); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -117,9 +118,9 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // it asks for the phone, the email and each code at the terminal.
 func TestDemo_RealRatio(t *testing.T) {
 	t.Parallel()
-	h := ratiotest.NewHandler(ratiotest.Config{ClientID: "app", ClientSecret: "s3cret", Rand: zeros{}})
+	h := sandbox.NewHandler(sandbox.Config{ClientID: "app", ClientSecret: "s3cret", Rand: zeros{}})
 	const phone, email = "+12025550199", "real.person@example.com"
-	if _, err := h.SeedUser(ratiotest.UserSeed{PhoneNumber: phone, EmailAddress: email}); err != nil {
+	if _, err := h.SeedUser(sandbox.UserSeed{PhoneNumber: phone, EmailAddress: email}); err != nil {
 		t.Fatal(err)
 	}
 	ratioOnly := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -140,7 +140,7 @@ func (c *flowsCmd) engine(ctx context.Context, st store.Store, url string) (*flo
 		e, err := flow.New(st, offlineRatio{}, nil, key.options(flow.Options{Policy: c.policy}))
 		return e, func() {}, err
 	}
-	t, err := openRatio(ctx, c.env.getenv, url, ratiotest.Config{})
+	t, err := openRatio(ctx, c.env.getenv, url, sandbox.Config{})
 	if err != nil {
 		return nil, nil, err
 	}

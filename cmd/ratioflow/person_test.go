@@ -15,7 +15,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -85,7 +85,7 @@ type try struct {
 // (waiting as told), and the codes are read from the sandbox.
 type person struct {
 	api          *apiClient
-	sandbox      *ratiotest.Handler
+	sandbox      *sandbox.Handler
 	key          *ecdsa.PrivateKey
 	phone, email string
 	userID       string // Ratio's, when the sandbox knew the person before
@@ -107,21 +107,21 @@ type person struct {
 // newPerson returns the i-th person of a test, seeded in the sandbox as
 // an existing user with a phone and an email of their own, to link a
 // new wallet.
-func newPerson(tb testing.TB, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
+func newPerson(tb testing.TB, api *apiClient, sb *sandbox.Handler, i int, t *tally) *person {
 	return newPersonOf(tb, transitions.KindLink, api, sb, i, t)
 }
 
 // newPersonOf returns the i-th person of a test, to run a flow of kind:
 // unknown to Ratio to sign up; a user with their wallet to sign in; a
 // user with a phone and an email of their own to link a new wallet.
-func newPersonOf(tb testing.TB, kind transitions.Kind, api *apiClient, sb *ratiotest.Handler, i int, t *tally) *person {
+func newPersonOf(tb testing.TB, kind transitions.Kind, api *apiClient, sb *sandbox.Handler, i int, t *tally) *person {
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p := &person{api: api, sandbox: sb, key: key, phone: phone(uint64(3_000_000 + i)), kind: kind,
 		email: fmt.Sprintf("person-%d-%s@example.com", i, newKey()[:6]), tally: t}
-	seed := ratiotest.UserSeed{PhoneNumber: p.phone, EmailAddress: p.email}
+	seed := sandbox.UserSeed{PhoneNumber: p.phone, EmailAddress: p.email}
 	switch kind {
 	case transitions.KindSignUp:
 		return p

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -87,8 +87,8 @@ func benchKey(seed int64, set, i int) *ecdsa.PrivateKey {
 
 // userSeed is the sandbox user a persona is, with the wallet linked when
 // the flow needs it (signin).
-func userSeed(p pilot.Persona, kind transitions.Kind) ratiotest.UserSeed {
-	s := ratiotest.UserSeed{PhoneNumber: p.Phone, EmailAddress: p.Email, FirstName: p.FirstName,
+func userSeed(p pilot.Persona, kind transitions.Kind) sandbox.UserSeed {
+	s := sandbox.UserSeed{PhoneNumber: p.Phone, EmailAddress: p.Email, FirstName: p.FirstName,
 		LastName: p.LastName, Country: p.Country}
 	if kind == transitions.KindSignIn {
 		s.Wallets = []string{p.Wallet()}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 )
 
@@ -21,8 +21,8 @@ func TestScenario_PersistentRateLimit(t *testing.T) {
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
-			clock := ratiotest.NewClock(time.Now())
-			gate := newRatioGate(t, ratiotest.Config{Now: clock.Now})
+			clock := sandbox.NewClock(time.Now())
+			gate := newRatioGate(t, sandbox.Config{Now: clock.Now})
 			s := newServed(t, openTestStore(t, newStoreURL(t, backend)), gate, flow.Options{Now: clock.Now})
 			var tl tally
 			p := newPerson(t, s.client("rate-limited"), gate.sandbox, 0, &tl)
@@ -47,7 +47,7 @@ func TestScenario_PersistentRateLimit(t *testing.T) {
 // TestScenario_LastWrongCode: the wrong code that uses the last attempt
 // is answered 422 attempts_exhausted with the flow's view, Failed.
 func TestScenario_LastWrongCode(t *testing.T) {
-	gate := newRatioGate(t, ratiotest.Config{})
+	gate := newRatioGate(t, sandbox.Config{})
 	s := newServed(t, openTestStore(t, sqliteStore(t)), gate, flow.Options{})
 	var tl tally
 	p := newPerson(t, s.client("wrong-codes"), gate.sandbox, 0, &tl)
@@ -86,7 +86,7 @@ type rateLimit struct {
 
 // rateLimited takes p's step rl.step under a persistent 429, then again
 // after waiting the Retry-After answered on clock, the engine's.
-func rateLimited(t *testing.T, ctx context.Context, p *person, gate *ratioGate, clock *ratiotest.Clock, rl rateLimit) {
+func rateLimited(t *testing.T, ctx context.Context, p *person, gate *ratioGate, clock *sandbox.Clock, rl rateLimit) {
 	t.Helper()
 	gate.sandbox.ForceRateLimit(rl.op, 1000, rl.wait)
 	path := "/v1/flows/" + p.view.ID + "/events/" + rl.step

@@ -15,16 +15,16 @@ import (
 
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // Where Ratio is, for demo, serve, flows and bench.
 type ratioMode int
 
 const (
-	inProcess ratioMode = iota // a sandbox this process started on loopback
-	sandbox                    // a sandbox another process serves (ratioflow sandbox)
-	realRatio                  // anything without the sandbox's hooks: Ratio itself
+	inProcess     ratioMode = iota // a sandbox this process started on loopback
+	remoteSandbox                  // a sandbox another process serves (ratioflow sandbox)
+	realRatio                      // anything without the sandbox's hooks: Ratio itself
 )
 
 // ratioTarget is the Ratio a command talks to, with the sandbox's hooks
@@ -34,9 +34,9 @@ type ratioTarget struct {
 	url     string
 	id      string
 	secret  ratio.Secret
-	handler *ratiotest.Handler // in-process only
-	srv     *http.Server       // in-process only
-	hc      *http.Client       // for the /_sandbox/ hooks
+	handler *sandbox.Handler // in-process only
+	srv     *http.Server     // in-process only
+	hc      *http.Client     // for the /_sandbox/ hooks
 }
 
 const (
@@ -50,7 +50,7 @@ const (
 // GET /_sandbox/stats is a sandbox; any other is taken for Ratio itself,
 // which needs RATIO_CLIENT_ID and RATIO_CLIENT_SECRET. The caller closes
 // the target.
-func openRatio(ctx context.Context, getenv func(string) string, flagURL string, cfg ratiotest.Config) (*ratioTarget, error) {
+func openRatio(ctx context.Context, getenv func(string) string, flagURL string, cfg sandbox.Config) (*ratioTarget, error) {
 	url := strings.TrimRight(firstNonEmpty(flagURL, getenv(envRatioURL)), "/")
 	t := &ratioTarget{url: url, id: getenv(envRatioID), secret: ratio.Secret(getenv(envRatioSecret)),
 		hc: &http.Client{Timeout: 10 * time.Second}}
@@ -62,7 +62,7 @@ func openRatio(ctx context.Context, getenv func(string) string, flagURL string, 
 		return nil, err
 	}
 	if isSandbox {
-		t.mode = sandbox
+		t.mode = remoteSandbox
 		t.id, t.secret = firstNonEmpty(t.id, "ratioflow"), ratio.Secret(firstNonEmpty(string(t.secret), "sandbox"))
 		return t, nil
 	}
@@ -76,10 +76,10 @@ func openRatio(ctx context.Context, getenv func(string) string, flagURL string, 
 
 // startInProcess serves a new sandbox on a loopback port, so that the
 // engine's client pays for real HTTP as it would against Ratio.
-func (t *ratioTarget) startInProcess(cfg ratiotest.Config) error {
+func (t *ratioTarget) startInProcess(cfg sandbox.Config) error {
 	cfg.ClientID, cfg.ClientSecret = "ratioflow", "in-process"
 	t.mode, t.id, t.secret = inProcess, cfg.ClientID, ratio.Secret(cfg.ClientSecret)
-	t.handler = ratiotest.NewHandler(cfg)
+	t.handler = sandbox.NewHandler(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start the sandbox: %w", err)
@@ -133,7 +133,7 @@ func (t *ratioTarget) describe() string {
 	switch t.mode {
 	case inProcess:
 		return "sandbox in this process at " + t.url
-	case sandbox:
+	case remoteSandbox:
 		return "sandbox at " + t.url
 	}
 	return "Ratio at " + t.url
@@ -148,19 +148,19 @@ func (t *ratioTarget) codes(in *bufio.Reader, out io.Writer) pilot.Codes {
 	switch t.mode {
 	case inProcess:
 		return pilot.SandboxCodes{Sandbox: t.handler}
-	case sandbox:
+	case remoteSandbox:
 		return pilot.HTTPCodes{BaseURL: t.url, Client: t.hc}
 	}
 	return pilot.PromptCodes{In: in, Out: out}
 }
 
 // seedUser creates a user in the sandbox, as if they had signed up earlier.
-func (t *ratioTarget) seedUser(ctx context.Context, seed ratiotest.UserSeed) error {
+func (t *ratioTarget) seedUser(ctx context.Context, seed sandbox.UserSeed) error {
 	switch t.mode {
 	case inProcess:
 		_, err := t.handler.SeedUser(seed)
 		return err
-	case sandbox:
+	case remoteSandbox:
 		return t.hook(ctx, http.MethodPost, "users", seed, nil)
 	}
 	return errors.New("only a sandbox can be seeded with users")
@@ -172,7 +172,7 @@ func (t *ratioTarget) forceRateLimit(ctx context.Context, op ratio.Op, n int, re
 	case inProcess:
 		t.handler.ForceRateLimit(op, n, retryAfter)
 		return nil
-	case sandbox:
+	case remoteSandbox:
 		body := map[string]any{"op": op, "count": n, "status": http.StatusTooManyRequests,
 			"retryAfterSeconds": int((retryAfter + time.Second - 1) / time.Second)}
 		return t.hook(ctx, http.MethodPost, "faults", body, nil)
@@ -188,7 +188,7 @@ func (t *ratioTarget) setLatency(ctx context.Context, d time.Duration) error {
 		switch t.mode {
 		case inProcess:
 			t.handler.SetLatency(op, d)
-		case sandbox:
+		case remoteSandbox:
 			ms := int(max(d, 0) / time.Millisecond)
 			if err := t.hook(ctx, http.MethodPost, "faults", map[string]any{"op": op, "latencyMs": ms}, nil); err != nil {
 				return err
@@ -201,12 +201,12 @@ func (t *ratioTarget) setLatency(ctx context.Context, d time.Duration) error {
 }
 
 // stats returns the sandbox's call counters.
-func (t *ratioTarget) stats(ctx context.Context) (ratiotest.Stats, error) {
-	var s ratiotest.Stats
+func (t *ratioTarget) stats(ctx context.Context) (sandbox.Stats, error) {
+	var s sandbox.Stats
 	switch t.mode {
 	case inProcess:
 		return t.handler.Stats(), nil
-	case sandbox:
+	case remoteSandbox:
 		err := t.hook(ctx, http.MethodGet, "stats", nil, &s)
 		return s, err
 	}

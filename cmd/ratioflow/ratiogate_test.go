@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // ratioGate stands between serve and the sandbox, as the network between
@@ -21,7 +21,7 @@ import (
 // and it springs traps set on one call of an operation, to hold the call
 // before Ratio sees it, or to lose Ratio's answer on its way back.
 type ratioGate struct {
-	sandbox *ratiotest.Handler
+	sandbox *sandbox.Handler
 	url     string
 
 	mu sync.Mutex // guards answers and traps
@@ -68,8 +68,8 @@ func (tr *trap) Release() { tr.once.Do(func() { close(tr.release) }) }
 
 // newRatioGate starts a sandbox behind a gate on a loopback port, closed
 // when the test ends.
-func newRatioGate(tb testing.TB, cfg ratiotest.Config) *ratioGate {
-	g := &ratioGate{sandbox: ratiotest.NewHandler(cfg), answers: map[string]int{}, sent: map[string]int{}}
+func newRatioGate(tb testing.TB, cfg sandbox.Config) *ratioGate {
+	g := &ratioGate{sandbox: sandbox.NewHandler(cfg), answers: map[string]int{}, sent: map[string]int{}}
 	srv := httptest.NewServer(g)
 	tb.Cleanup(func() {
 		g.mu.Lock()

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 const sandboxAbout = `
-Serve a local fake of Ratio's authentication API (package ratio/ratiotest):
+Serve a local fake of Ratio's authentication API (package ratio/sandbox):
 the ten operations ratioflow uses, with Ratio's paths and error bodies, and
 test hooks under /_sandbox/ (seed users, read the codes sent, count calls,
 inject faults). Client credentials: any, unless RATIO_CLIENT_ID and
@@ -38,7 +38,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	if *latency < 0 {
 		return usageErrorf("sandbox", "--latency must not be negative")
 	}
-	cfg := ratiotest.Config{ClientID: e.getenv(envRatioID), ClientSecret: e.getenv(envRatioSecret)}
+	cfg := sandbox.Config{ClientID: e.getenv(envRatioID), ClientSecret: e.getenv(envRatioSecret)}
 	cfg.SendLimit.Off = *noLimit
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -47,7 +47,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	h := ratiotest.NewHandler(cfg)
+	h := sandbox.NewHandler(cfg)
 	for _, op := range ratio.Ops() {
 		h.SetLatency(op, *latency)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/storeurl"
@@ -128,7 +128,7 @@ type ratioStep struct {
 }
 
 // person returns the i-th person of a test, to take step rs.
-func (rs ratioStep) person(t *testing.T, api *apiClient, sb *ratiotest.Handler, i int, tl *tally) *person {
+func (rs ratioStep) person(t *testing.T, api *apiClient, sb *sandbox.Handler, i int, tl *tally) *person {
 	p := newPersonOf(t, cmp.Or(rs.kind, transitions.KindLink), api, sb, i, tl)
 	if rs.detour != "" {
 		p.detours = map[states.State]transitions.Event{rs.detour: transitions.Event(rs.step)}
@@ -225,7 +225,7 @@ var cleanRun = map[string]int{
 }
 
 // callsSince returns the calls made since the counters before.
-func callsSince(before, after ratiotest.Stats) map[string]int {
+func callsSince(before, after sandbox.Stats) map[string]int {
 	d := maps.Clone(after.Calls)
 	for k, n := range before.Calls {
 		if d[k] -= n; d[k] == 0 {
@@ -251,7 +251,7 @@ func abortEach(t *testing.T, steps []ratioStep) {
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
-			gate := newRatioGate(t, ratiotest.Config{})
+			gate := newRatioGate(t, sandbox.Config{})
 			s := newServed(t, openTestStore(t, newStoreURL(t, backend)), gate,
 				flow.Options{Policy: flow.Policy{ResendCooldown: time.Nanosecond}})
 			recovered := 0

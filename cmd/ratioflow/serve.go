@@ -18,7 +18,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowmetrics"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/storeurl"
 )
@@ -131,9 +131,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	var target *ratioTarget
 	if c.sandbox {
-		target, err = openRatio(ctx, e.getenv, "", ratiotest.Config{})
+		target, err = openRatio(ctx, e.getenv, "", sandbox.Config{})
 	} else {
-		target, err = openRatio(ctx, e.getenv, c.ratioURL, ratiotest.Config{})
+		target, err = openRatio(ctx, e.getenv, c.ratioURL, sandbox.Config{})
 	}
 	if err != nil {
 		return err

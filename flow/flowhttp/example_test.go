@@ -10,13 +10,13 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store/memstore"
 )
 
 // Example mounts the flow API and starts a link flow as a frontend would.
 func Example() {
-	sandbox := httptest.NewServer(ratiotest.NewHandler(ratiotest.Config{}))
+	sandbox := httptest.NewServer(sandbox.NewHandler(sandbox.Config{}))
 	defer sandbox.Close()
 	engine, _ := flow.New(memstore.New(), ratio.NewClient(sandbox.URL, "id", "secret"),
 		[]byte("an AES-256 key of 32 bytes......"), flow.Options{})

@@ -17,7 +17,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
@@ -67,7 +67,7 @@ type fuzzAPI struct {
 	h       http.Handler
 	engine  *flow.Engine
 	store   store.Store
-	sandbox *ratiotest.Handler
+	sandbox *sandbox.Handler
 	addr    string
 	ids     [2]string // $NEW, $OTP
 	want    [2]string // their state@version when new
@@ -77,9 +77,9 @@ type fuzzAPI struct {
 
 func newFuzzAPI(tb testing.TB) *fuzzAPI {
 	tb.Helper()
-	clock := ratiotest.NewClock(flowtest.Epoch)
-	sb := ratiotest.NewHandler(ratiotest.Config{Now: clock.Now, Rand: zeros{}, SendLimit: ratiotest.SendLimit{Off: true}})
-	if _, err := sb.SeedUser(ratiotest.UserSeed{PhoneNumber: fuzzPhone, EmailAddress: fuzzEmail}); err != nil {
+	clock := sandbox.NewClock(flowtest.Epoch)
+	sb := sandbox.NewHandler(sandbox.Config{Now: clock.Now, Rand: zeros{}, SendLimit: sandbox.SendLimit{Off: true}})
+	if _, err := sb.SeedUser(sandbox.UserSeed{PhoneNumber: fuzzPhone, EmailAddress: fuzzEmail}); err != nil {
 		tb.Fatal(err)
 	}
 	client := ratio.NewClient("http://ratio.test", "fuzz", "fuzz-secret")

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
 )
@@ -72,12 +72,12 @@ func (r *renewals) waitFor(tb testing.TB, now time.Time) error {
 
 // newRenewing returns a StoreIdempotency on a memstore, through renewals,
 // with a fake clock and a lease of 30ms (renewed every 10ms of real time).
-func newRenewing(t *testing.T) (*StoreIdempotency, *renewals, *ratiotest.Clock) {
+func newRenewing(t *testing.T) (*StoreIdempotency, *renewals, *sandbox.Clock) {
 	t.Helper()
 	ms := memstore.New()
 	t.Cleanup(func() { ms.Close() })
 	keys := &renewals{KeyStore: ms}
-	clock := ratiotest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := sandbox.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	idem := NewStoreIdempotency(keys, time.Hour)
 	idem.Now, idem.Lease = clock.Now, 30*time.Millisecond
 	return idem, keys, clock

@@ -20,7 +20,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
@@ -127,11 +127,11 @@ func TestStoreIdempotency_ConcurrentOnTwoReplicas(t *testing.T) {
 	}
 }
 
-func newIdem(t *testing.T) (*flowhttp.StoreIdempotency, *memstore.Store, *ratiotest.Clock) {
+func newIdem(t *testing.T) (*flowhttp.StoreIdempotency, *memstore.Store, *sandbox.Clock) {
 	t.Helper()
 	ms := memstore.New()
 	t.Cleanup(func() { ms.Close() })
-	clock := ratiotest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := sandbox.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	idem := flowhttp.NewStoreIdempotency(ms, time.Hour)
 	idem.Now = clock.Now
 	return idem, ms, clock

@@ -1,7 +1,7 @@
 // Package flowtest drives ratioflow's flows step by step in table tests,
 // for the project's own tests and for the services that embed the engine.
 //
-// A Harness wires an Engine to the ratiotest sandbox and an in-memory store
+// A Harness wires an Engine to the Ratio sandbox and an in-memory store
 // (or any store), with one fake clock for both, so that OTP and JWT
 // lifetimes, back-offs and deadlines pass in an instant. A test declares a
 // table of Steps (event, input, how to compute it, what to expect) and Run
@@ -24,6 +24,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -44,7 +45,7 @@ type Options struct {
 	// Flows are the declared flows; nil means transitions.All().
 	Flows []*transitions.Flow
 	// Sandbox configures the sandbox; its Now is replaced by the harness clock.
-	Sandbox ratiotest.Config
+	Sandbox sandbox.Config
 	// Logger receives the engine's and the client's logs; nil means none.
 	Logger *slog.Logger
 }
@@ -54,7 +55,7 @@ type Harness struct {
 	tb testing.TB
 	// Clock drives the engine and the sandbox. The engines read it in
 	// another zone and with nanoseconds, as time.Now gives it.
-	Clock *ratiotest.Clock
+	Clock *sandbox.Clock
 	// Sandbox is the fake Ratio.
 	Sandbox *ratiotest.Server
 	// Ratio is the client the engine calls the sandbox with.
@@ -80,7 +81,7 @@ func New(tb testing.TB, opts ...Options) *Harness {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	clock := ratiotest.NewClock(Epoch)
+	clock := sandbox.NewClock(Epoch)
 	sc := o.Sandbox
 	sc.Now = clock.Now
 	sb := ratiotest.NewServer(tb, sc)
@@ -176,7 +177,7 @@ func NewPerson() Person {
 // given verified signing wallets, and returns the user's ID.
 func (h *Harness) SeedUser(p Person, wallets ...*Wallet) string {
 	h.tb.Helper()
-	seed := ratiotest.UserSeed{PhoneNumber: p.Phone, EmailAddress: p.Email, FirstName: p.FirstName,
+	seed := sandbox.UserSeed{PhoneNumber: p.Phone, EmailAddress: p.Email, FirstName: p.FirstName,
 		LastName: p.LastName, Country: p.Country}
 	for _, w := range wallets {
 		seed.Wallets = append(seed.Wallets, w.Address)

@@ -12,11 +12,11 @@ import (
 	"strings"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // SandboxCodes reads codes from an in-process sandbox.
-type SandboxCodes struct{ Sandbox *ratiotest.Handler }
+type SandboxCodes struct{ Sandbox *sandbox.Handler }
 
 // Code returns the last code the sandbox sent to.
 func (s SandboxCodes) Code(_ context.Context, to string) (ratio.Secret, error) {

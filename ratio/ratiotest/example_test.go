@@ -9,6 +9,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // exampleT stands in for the *testing.T a test passes to NewServer.
@@ -49,7 +50,7 @@ func Example() {
 	defer t.done()
 
 	srv := ratiotest.NewServer(t)
-	user, err := srv.SeedUser(ratiotest.UserSeed{
+	user, err := srv.SeedUser(sandbox.UserSeed{
 		PhoneNumber:  "+12025550123",
 		EmailAddress: "ratiouser@example.com",
 		FirstName:    "Ada",

@@ -1,16 +1,22 @@
+// Package ratiotest starts the Ratio sandbox (package sandbox) for a test:
+// NewServer serves it on a local port, in the manner of
+// net/http/httptest, and closes it when the test ends. Everything else
+// (Config, Clock, UserSeed, the hooks) is package sandbox's.
 package ratiotest
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // Server is a sandbox listening on a local address, in the manner of
 // httptest.Server. The Handler's hooks (SeedUser, LastOTP, Stats,
 // FailNext...) are promoted onto it.
 type Server struct {
-	*Handler
+	*sandbox.Handler
 	// URL is the base URL, http://127.0.0.1:port, without a trailing slash.
 	URL string
 
@@ -19,9 +25,9 @@ type Server struct {
 
 // NewServer starts a sandbox configured by cfg (at most one; none means
 // the zero Config) and closes it when the test ends.
-func NewServer(tb testing.TB, cfg ...Config) *Server {
+func NewServer(tb testing.TB, cfg ...sandbox.Config) *Server {
 	tb.Helper()
-	var c Config
+	var c sandbox.Config
 	switch len(cfg) {
 	case 0:
 	case 1:
@@ -29,7 +35,7 @@ func NewServer(tb testing.TB, cfg ...Config) *Server {
 	default:
 		tb.Fatalf("ratiotest.NewServer: %d configs, want at most 1", len(cfg))
 	}
-	h := NewHandler(c)
+	h := sandbox.NewHandler(c)
 	ts := httptest.NewServer(h)
 	s := &Server{Handler: h, URL: ts.URL, ts: ts}
 	tb.Cleanup(s.Close)

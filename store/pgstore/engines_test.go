@@ -17,7 +17,7 @@ import (
 	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -39,8 +39,8 @@ func TestMultiReplicaEngines(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 
-	sandbox := ratiotest.NewHandler(ratiotest.Config{})
-	srv := httptest.NewServer(sandbox)
+	sb := sandbox.NewHandler(sandbox.Config{})
+	srv := httptest.NewServer(sb)
 	defer srv.Close()
 	key := []byte("multi-replica-seal-key-32-bytes!")
 	engines := make([]*flow.Engine, replicas)
@@ -61,7 +61,7 @@ func TestMultiReplicaEngines(t *testing.T) {
 		k, _ := crypto.GenerateKey()
 		personas[i] = pilot.Persona{Key: k, Phone: fmt.Sprintf("+1202%03d%04d", 300+i/10000, i%10000),
 			Email: fmt.Sprintf("replica%d@example.com", i), FirstName: "Ada", LastName: "Lovelace", Country: "US"}
-		if _, err := sandbox.SeedUser(ratiotest.UserSeed{PhoneNumber: personas[i].Phone,
+		if _, err := sb.SeedUser(sandbox.UserSeed{PhoneNumber: personas[i].Phone,
 			EmailAddress: personas[i].Email, FirstName: "Ada", LastName: "Lovelace", Country: "US"}); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestMultiReplicaEngines(t *testing.T) {
 	}
 	newPilot := func(i int) *pilot.Pilot {
 		p := &pilot.Pilot{Engine: engines[rand.IntN(replicas)], Subject: fmt.Sprintf("user-%d", i),
-			Persona: personas[i], Codes: pilot.SandboxCodes{Sandbox: sandbox}}
+			Persona: personas[i], Codes: pilot.SandboxCodes{Sandbox: sb}}
 		// Each request of this user lands on any replica.
 		p.Observe = func(s pilot.Step) {
 			p.Engine = engines[rand.IntN(replicas)]
@@ -134,7 +134,7 @@ func TestMultiReplicaEngines(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	stats := sandbox.Stats()
+	stats := sb.Stats()
 	for i, id := range ids {
 		if n := stats.AddToUser[personas[i].Wallet()]; n != 1 {
 			t.Errorf("flow %s: wallet added %d times, want 1", id, n)

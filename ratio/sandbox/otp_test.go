@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 func TestSendSMS(t *testing.T) {
@@ -151,7 +151,7 @@ func atoi(s string) int {
 }
 
 func runOTPCases(t *testing.T, newTo func() string, send func(t *testing.T, e *env, to string) string) {
-	e := newEnv(t, ratiotest.Config{SendLimit: ratiotest.SendLimit{Off: true}})
+	e := newEnv(t, sandbox.Config{SendLimit: sandbox.SendLimit{Off: true}})
 	for _, tt := range otpCases(send) {
 		t.Run(tt.name, func(t *testing.T) {
 			to := newTo()
@@ -260,16 +260,16 @@ func TestSendEmail(t *testing.T) {
 func TestSendLimit(t *testing.T) {
 	tests := []struct {
 		name  string
-		limit ratiotest.SendLimit
+		limit sandbox.SendLimit
 		sends int // sends allowed in a burst
 		wait  time.Duration
 	}{
-		{"default: 5 per 10 minutes", ratiotest.SendLimit{}, 5, 10 * time.Minute},
-		{"2 per minute", ratiotest.SendLimit{Max: 2, Window: time.Minute}, 2, time.Minute},
+		{"default: 5 per 10 minutes", sandbox.SendLimit{}, 5, 10 * time.Minute},
+		{"2 per minute", sandbox.SendLimit{Max: 2, Window: time.Minute}, 2, time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, ratiotest.Config{SendLimit: tt.limit})
+			e := newEnv(t, sandbox.Config{SendLimit: tt.limit})
 			phone, email := newPhone(), "limited@example.com"
 			for i := range tt.sends {
 				e.sendSMS(t, phone, "")
@@ -298,7 +298,7 @@ func TestSendLimit(t *testing.T) {
 		})
 	}
 	t.Run("off", func(t *testing.T) {
-		e := newEnv(t, ratiotest.Config{SendLimit: ratiotest.SendLimit{Off: true}})
+		e := newEnv(t, sandbox.Config{SendLimit: sandbox.SendLimit{Off: true}})
 		phone := newPhone()
 		for range 20 {
 			e.sendSMS(t, phone, "")

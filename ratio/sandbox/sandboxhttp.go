@@ -1,4 +1,4 @@
-package ratiotest
+package sandbox
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ratioflow/ratioflow/internal/openapi"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // The sandbox's request decoding under fuzzing: any method, path, query,
@@ -46,16 +46,16 @@ func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }
 // SMS session. Its placeholders ($PHONE_ID...) stand for the values a
 // fuzzed request cannot know in advance.
 type fixture struct {
-	h    *ratiotest.Handler
+	h    *sandbox.Handler
 	jwt  string
 	vars *strings.Replacer
 }
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	clock := ratiotest.NewClock(epoch)
-	h := ratiotest.NewHandler(ratiotest.Config{ClientID: fuzzClientID, ClientSecret: fuzzSecret, Now: clock.Now, Rand: zeros{}})
-	u, err := h.SeedUser(ratiotest.UserSeed{PhoneNumber: fuzzPhone, EmailAddress: fuzzEmail})
+	clock := sandbox.NewClock(epoch)
+	h := sandbox.NewHandler(sandbox.Config{ClientID: fuzzClientID, ClientSecret: fuzzSecret, Now: clock.Now, Rand: zeros{}})
+	u, err := h.SeedUser(sandbox.UserSeed{PhoneNumber: fuzzPhone, EmailAddress: fuzzEmail})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"crypto/ecdsa"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 var challengeRE = regexp.MustCompile(`^Signing in with Ratio: [A-Za-z0-9_-]{80}$`)
@@ -181,7 +181,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 }
 
 func TestAuthenticateWallet_EthersSignature(t *testing.T) {
-	e := newEnv(t, ratiotest.Config{Rand: zeroReader{}})
+	e := newEnv(t, sandbox.Config{Rand: zeroReader{}})
 	var sr ratio.StartWalletResponse
 	e.post(t, ratio.OpStartWallet, "", ratio.StartWalletRequest{WalletAddress: ethersAddress, WalletType: ratio.WalletTypeEVM}).decode(t, &sr)
 	if sr.Challenge != ethersChallenge {

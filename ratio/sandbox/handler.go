@@ -1,4 +1,4 @@
-package ratiotest
+package sandbox
 
 import (
 	"crypto/rand"
@@ -222,6 +222,6 @@ func (h *Handler) readRand(b []byte) {
 	h.randMu.Lock()
 	defer h.randMu.Unlock()
 	if _, err := io.ReadFull(h.cfg.Rand, b); err != nil {
-		panic("ratiotest: Config.Rand: " + err.Error())
+		panic("sandbox: Config.Rand: " + err.Error())
 	}
 }

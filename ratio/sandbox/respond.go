@@ -1,4 +1,4 @@
-package ratiotest
+package sandbox
 
 import (
 	"encoding/json"
@@ -38,7 +38,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only the sandbox's own types are encoded: a failure is a bug.
-		panic("ratiotest: encode answer: " + err.Error())
+		panic("sandbox: encode answer: " + err.Error())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

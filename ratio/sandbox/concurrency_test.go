@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // TestConcurrentFlows runs many sign-ups (wallet, SMS with its JWT, user
@@ -56,7 +56,7 @@ func TestConcurrentFlows(t *testing.T) {
 // TestConcurrentSendsRespectTheLimit sends to one number from many
 // goroutines: exactly the limit gets through.
 func TestConcurrentSendsRespectTheLimit(t *testing.T) {
-	h := ratiotest.NewHandler(ratiotest.Config{})
+	h := sandbox.NewHandler(sandbox.Config{})
 	const n = 40
 	var ok, limited atomic.Int64
 	var wg sync.WaitGroup
@@ -71,8 +71,8 @@ func TestConcurrentSendsRespectTheLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if ok.Load() != ratiotest.DefaultSendLimitMax || limited.Load() != n-ratiotest.DefaultSendLimitMax {
-		t.Errorf("%d sends at once: %d sent, %d limited; want %d and %d", n, ok.Load(), limited.Load(), ratiotest.DefaultSendLimitMax, n-ratiotest.DefaultSendLimitMax)
+	if ok.Load() != sandbox.DefaultSendLimitMax || limited.Load() != n-sandbox.DefaultSendLimitMax {
+		t.Errorf("%d sends at once: %d sent, %d limited; want %d and %d", n, ok.Load(), limited.Load(), sandbox.DefaultSendLimitMax, n-sandbox.DefaultSendLimitMax)
 	}
 }
 
@@ -89,7 +89,7 @@ func serveSMS(h http.Handler, phone string) int {
 // BenchmarkSendAndAuthenticateSMS measures an SMS sign-in in process, from
 // parallel goroutines, as the load generator drives it.
 func BenchmarkSendAndAuthenticateSMS(b *testing.B) {
-	h := ratiotest.NewHandler(ratiotest.Config{SendLimit: ratiotest.SendLimit{Off: true}})
+	h := sandbox.NewHandler(sandbox.Config{SendLimit: sandbox.SendLimit{Off: true}})
 	var seq atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"bytes"
@@ -18,12 +18,13 @@ import (
 	"github.com/ratioflow/ratioflow/internal/openapi"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // env is a sandbox on a fake clock, driven over raw HTTP.
 type env struct {
 	srv   *ratiotest.Server
-	clock *ratiotest.Clock
+	clock *sandbox.Clock
 }
 
 // epoch is the fake clock's start: the time of the real tokens in the
@@ -32,13 +33,13 @@ var epoch = time.Date(2023, 7, 13, 19, 6, 20, 0, time.UTC)
 
 // newEnv starts a sandbox configured by cfg (Now is set to a fake clock
 // when cfg has none).
-func newEnv(tb testing.TB, cfg ...ratiotest.Config) *env {
+func newEnv(tb testing.TB, cfg ...sandbox.Config) *env {
 	tb.Helper()
-	var c ratiotest.Config
+	var c sandbox.Config
 	if len(cfg) > 0 {
 		c = cfg[0]
 	}
-	clock := ratiotest.NewClock(epoch)
+	clock := sandbox.NewClock(epoch)
 	if c.Now == nil {
 		c.Now = clock.Now
 	}
@@ -254,7 +255,7 @@ func (e *env) otp(tb testing.TB, to string) ratio.Secret {
 // seed creates a user with the phone, the email and verified wallets.
 func (e *env) seed(tb testing.TB, phone, email string, wallets ...wallet) ratio.User {
 	tb.Helper()
-	s := ratiotest.UserSeed{PhoneNumber: phone, EmailAddress: email, FirstName: "Paul", LastName: "Reilly"}
+	s := sandbox.UserSeed{PhoneNumber: phone, EmailAddress: email, FirstName: "Paul", LastName: "Reilly"}
 	for _, w := range wallets {
 		s.Wallets = append(s.Wallets, w.addr)
 	}

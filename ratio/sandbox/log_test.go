@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -38,7 +38,7 @@ func TestLogger_NeverLogsASecret(t *testing.T) {
 		return a
 	}
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: noTime}))
-	e := newEnv(t, ratiotest.Config{Logger: logger, ClientSecret: "secret-1"})
+	e := newEnv(t, sandbox.Config{Logger: logger, ClientSecret: "secret-1"})
 	phone := newPhone()
 	e.seed(t, phone, "logged@example.com")
 	sms := e.smsAuth(t, phone, "")

@@ -1,8 +1,9 @@
-// Package ratiotest is a local fake of Ratio's end-user authentication API
-// (api.ratio.me), the "sandbox" that ratioflow's engine, demo, load
-// generator and tests run against with no network. NewHandler returns it as
-// an http.Handler; NewServer starts it on a local port for a test, in the
-// manner of net/http/httptest.
+// Package sandbox is a local fake of Ratio's end-user authentication API
+// (api.ratio.me), the sandbox that the ratioflow command serves and that
+// demos, load tests and a service's own tests run against with no network.
+// NewHandler returns it as an http.Handler to mount or serve on any
+// listener. In a Go test, ratio/ratiotest.NewServer starts it on a local
+// port and closes it when the test ends.
 //
 // # What it serves
 //
@@ -55,7 +56,7 @@
 //
 // # Hooks
 //
-// In Go, on *Handler and so on *Server: SeedUser, LastOTP, Stats,
+// In Go, on *Handler: SeedUser, LastOTP, Stats,
 // Requests, FailNext, ForceRateLimit, SetLatency and Reset. Over HTTP,
 // without credentials, under /_sandbox/: users, otp, stats, requests,
 // faults and reset (see sandboxhttp.go). Nothing secret is logged
@@ -87,4 +88,4 @@
 //     told offline, so INVALID_PHONE_TYPE is never answered.
 //   - The ratio-client-session-id (widget) flow, device fingerprints,
 //     deposit wallets, KYC and payments are not served.
-package ratiotest
+package sandbox

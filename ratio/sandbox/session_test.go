@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"encoding/base64"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 var uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}`
@@ -129,7 +129,7 @@ func TestBearer(t *testing.T) {
 }
 
 func TestBearer_SessionIdle(t *testing.T) {
-	e := newEnv(t, ratiotest.Config{JWTLifetime: time.Hour, SessionIdle: 10 * time.Minute})
+	e := newEnv(t, sandbox.Config{JWTLifetime: time.Hour, SessionIdle: 10 * time.Minute})
 	phone := newPhone()
 	u := e.seed(t, phone, "idle@example.com")
 	jwt := jwtOf(e.smsAuth(t, phone, ""))
@@ -162,7 +162,7 @@ func TestRefreshHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, ratiotest.Config{RefreshWindow: tt.window})
+			e := newEnv(t, sandbox.Config{RefreshWindow: tt.window})
 			phone := newPhone()
 			u := e.seed(t, phone, "refresh@example.com")
 			jwt := e.smsAuth(t, phone, "").SessionJWT
@@ -192,7 +192,7 @@ func TestRefreshHeader(t *testing.T) {
 }
 
 func TestClientCredentials(t *testing.T) {
-	strict := newEnv(t, ratiotest.Config{ClientID: "client-1", ClientSecret: "secret-1"})
+	strict := newEnv(t, sandbox.Config{ClientID: "client-1", ClientSecret: "secret-1"})
 	open := newEnv(t)
 	body := ratio.StartWalletRequest{WalletAddress: newWallet(t).addr, WalletType: "EVM"}
 	tests := []struct {

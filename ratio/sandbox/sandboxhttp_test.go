@@ -1,4 +1,4 @@
-package ratiotest_test
+package sandbox_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/ratioflow/ratioflow/ratio"
-	"github.com/ratioflow/ratioflow/ratio/ratiotest"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 // hook calls a /_sandbox/ hook without client credentials.
@@ -72,7 +72,7 @@ func TestSandboxHTTP_SeedAndCodes(t *testing.T) {
 }
 
 func TestSandboxHTTP_FaultsAndStats(t *testing.T) {
-	e := newEnv(t, ratiotest.Config{SendLimit: ratiotest.SendLimit{Off: true}})
+	e := newEnv(t, sandbox.Config{SendLimit: sandbox.SendLimit{Off: true}})
 	phone := newPhone()
 	send := func() resp { return e.post(t, ratio.OpSendSMS, "", ratio.SendSMSRequest{PhoneNumber: phone}) }
 
