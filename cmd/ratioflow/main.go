@@ -8,6 +8,7 @@
 //	ratioflow diagram    draw the declared flows (Mermaid, DOT)
 //	ratioflow flows      list, show, audit, resume, cancel, sweep and purge stored flows
 //	ratioflow bench      run many flows at once and compare with raw Ratio calls
+//	ratioflow wallet     make a dev wallet key and sign a challenge with it
 //
 // Configuration comes from flags, then from the environment: RATIO_BASE_URL,
 // RATIO_CLIENT_ID and RATIO_CLIENT_SECRET say where Ratio is and how to call

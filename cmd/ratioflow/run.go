@@ -43,6 +43,7 @@ func commands() []command {
 		{"diagram", "draw the declared flows as Mermaid or DOT diagrams", runDiagram},
 		{"flows", "list, show, audit, resume, cancel, sweep and purge stored flows", runFlows},
 		{"bench", "run many flows at once and compare them with raw Ratio calls", runBench},
+		{"wallet", "make a dev wallet key and sign a flow's challenge with it", runWallet},
 	}
 }
 
