@@ -35,7 +35,9 @@ func TestWallet_NewThenSign(t *testing.T) {
 	const challenge = "Signing in with Ratio: nFFi0S49WpfHzNCeEf4_ 2026-12-04T21:00:00Z"
 	for name, run := range map[string]func() string{
 		"flag": func() string { return mustRun(t, nil, "wallet", "sign", "--key", "0x"+key, challenge) },
-		"env":  func() string { return mustRun(t, map[string]string{"RATIOFLOW_WALLET_KEY": key}, "wallet", "sign", challenge) },
+		"env": func() string {
+			return mustRun(t, map[string]string{"RATIOFLOW_WALLET_KEY": key}, "wallet", "sign", challenge)
+		},
 	} {
 		sig := strings.TrimSpace(run())
 		got, err := ratio.RecoverAddress(challenge, sig)
