@@ -12,14 +12,11 @@
 package flowtest
 
 import (
-	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/ratio"
@@ -128,26 +125,27 @@ func (h *Harness) engineNow() time.Time {
 	return h.Clock.Now().In(engineZone).Add(789 * time.Nanosecond)
 }
 
-// Wallet is a user's Ethereum key, playing the wallet app's signer.
+// Wallet is a user's Ethereum key, playing the wallet app's signer: the
+// sandbox's development wallet, with helpers that fail the test instead
+// of returning errors.
 type Wallet struct {
-	Key     *ecdsa.PrivateKey
-	Address string
+	sandbox.Wallet
 }
 
-// NewWallet returns a fresh random wallet.
+// NewWallet returns a fresh random wallet (sandbox.NewWallet).
 func NewWallet(tb testing.TB) *Wallet {
 	tb.Helper()
-	key, err := crypto.GenerateKey()
+	w, err := sandbox.NewWallet()
 	if err != nil {
-		tb.Fatalf("generate key: %v", err)
+		tb.Fatal(err)
 	}
-	return &Wallet{Key: key, Address: crypto.PubkeyToAddress(key.PublicKey).Hex()}
+	return &Wallet{Wallet: *w}
 }
 
 // Sign returns the wallet's personal_sign signature of msg.
 func (w *Wallet) Sign(tb testing.TB, msg string) string {
 	tb.Helper()
-	sig, err := ratio.SignPersonal(w.Key, msg)
+	sig, err := w.Wallet.Sign(msg)
 	if err != nil {
 		tb.Fatalf("sign: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow/flowtest"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -33,7 +34,7 @@ func newPilot(t *testing.T, h *flowtest.Harness) *pilot.Pilot {
 func seed(t *testing.T, h *flowtest.Harness, p pilot.Persona, wallet bool) {
 	person := flowtest.Person{Phone: p.Phone, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName, Country: p.Country}
 	if wallet {
-		h.SeedUser(person, &flowtest.Wallet{Key: p.Key, Address: p.Wallet()})
+		h.SeedUser(person, &flowtest.Wallet{Wallet: sandbox.Wallet{Key: p.Key, Address: p.Wallet()}})
 	} else {
 		h.SeedUser(person)
 	}

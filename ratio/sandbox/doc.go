@@ -3,7 +3,8 @@
 // demos, load tests and a service's own tests run against with no network.
 // NewHandler returns it as an http.Handler to mount or serve on any
 // listener. In a Go test, ratio/ratiotest.NewServer starts it on a local
-// port and closes it when the test ends.
+// port and closes it when the test ends. NewWallet makes a development
+// wallet that signs its challenges as a wallet app would.
 //
 // # What it serves
 //
