@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
@@ -31,7 +30,6 @@ type textSteps struct {
 func (p *textSteps) header(d *demo) {
 	f, w := d.flow, p.w
 	fmt.Fprintf(w, "%s flow: %s\n", f.Kind, f.Title)
-	fmt.Fprintf(w, "  spec     Ratio's docs, seed pages %s\n", strings.Join(f.Seeds, ", "))
 	fmt.Fprintf(w, "  ratio    %s\n", d.ratio.describe())
 	fmt.Fprintf(w, "  store    %s (seal key: %s)\n", d.storeURL, d.key.source)
 	per := d.persona
@@ -60,7 +58,7 @@ func (p *textSteps) step(s pilot.Step) {
 			h.Call, answer(h), millis(h.Duration))
 	}
 	if wait, why := backoff(s.Err); wait > 0 {
-		fmt.Fprintf(p.w, "       %s: the pilot waits %s, then sends %s again\n", why, round(wait), s.Event)
+		fmt.Fprintf(p.w, "       %s: the demo waits %s, then sends %s again\n", why, round(wait), s.Event)
 	}
 }
 
@@ -93,7 +91,7 @@ func round(d time.Duration) time.Duration {
 	return d.Round(10 * time.Millisecond)
 }
 
-// backoff says how long the pilot waits after a step's error, and why.
+// backoff says how long the demo waits after a step's error, and why.
 func backoff(err error) (time.Duration, string) {
 	var (
 		se   *flow.StepError
