@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/ratioflow/ratioflow/store"
+	_ "github.com/ratioflow/ratioflow/store/pgstore"     // --store postgres://
+	_ "github.com/ratioflow/ratioflow/store/sqlitestore" // --store sqlite:
 	"github.com/ratioflow/ratioflow/store/storeurl"
 )
 

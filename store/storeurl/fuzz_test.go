@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/ratioflow/ratioflow/store/memstore"
+	_ "github.com/ratioflow/ratioflow/store/pgstore"     // postgres:// URLs parse
+	_ "github.com/ratioflow/ratioflow/store/sqlitestore" // sqlite: URLs parse
 	"github.com/ratioflow/ratioflow/store/storeurl"
 )
 

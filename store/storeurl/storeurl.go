@@ -12,6 +12,15 @@
 // anything; Open migrates the durable stores' schema. An unknown scheme, a missing
 // SQLite directory and an unreachable PostgreSQL are errors that say so;
 // no error repeats a password given in the URL.
+//
+// Memory is built in. The durable backends register themselves when a
+// program imports them, as database/sql drivers do, so that a program
+// links only the backends it names:
+//
+//	import _ "github.com/ratioflow/ratioflow/store/sqlitestore" // sqlite:
+//	import _ "github.com/ratioflow/ratioflow/store/pgstore"     // postgres://
+//
+// A URL whose backend is not linked is a *URLError naming the import.
 package storeurl
 
 import (
@@ -23,8 +32,6 @@ import (
 
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/memstore"
-	"github.com/ratioflow/ratioflow/store/pgstore"
-	"github.com/ratioflow/ratioflow/store/sqlitestore"
 )
 
 // Supported lists the URL forms Open accepts, for help texts and errors.
@@ -95,13 +102,9 @@ func Parse(rawURL string) (Target, error) {
 		case ":memory:":
 			return Target{}, badURL("store URL sqlite::memory: is not supported: use memory:")
 		}
-		return Target{Kind: SQLite, Path: path}, nil
+		return checked(Target{Kind: SQLite, Path: path})
 	case "postgres", "postgresql":
-		dsn := strings.ToLower(scheme) + ":" + rest
-		if _, err := pgstore.ParseConfig(dsn); err != nil {
-			return Target{}, &URLError{Reason: err.Error()}
-		}
-		return Target{Kind: Postgres, DSN: dsn}, nil
+		return checked(Target{Kind: Postgres, DSN: strings.ToLower(scheme) + ":" + rest})
 	}
 	return Target{}, badURL("unsupported store URL scheme %q (supported: %s)", scheme, Supported)
 }
@@ -113,19 +116,9 @@ func Open(ctx context.Context, rawURL string) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch t.Kind {
-	case SQLite:
-		s, err := sqlitestore.Open(ctx, t.Path)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	case Postgres:
-		s, err := pgstore.Open(ctx, t.DSN)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
+	if t.Kind == Memory {
+		return memstore.New(), nil
 	}
-	return memstore.New(), nil
+	b, _ := lookup(t.Kind) // Parse found it
+	return b.Open(ctx, t)
 }
