@@ -13,17 +13,20 @@ import (
 )
 
 // RenderAudit draws the audit view of the persisted flow rec, whose
-// declared flow is f, in FormatState (AuditState) or FormatSequence
-// (AuditSequence). Other formats return an error wrapping
-// ErrUnsupportedFormat.
+// declared flow is f: its path over the overview (FormatOverview,
+// AuditState) or over the complete view (FormatState, AuditStateView with
+// Complete), or the sequence of its steps (FormatSequence, AuditSequence).
+// Other formats return an error wrapping ErrUnsupportedFormat.
 func RenderAudit(f *transitions.Flow, rec *store.Record, history []store.HistoryEntry, format Format) (string, error) {
 	switch format {
-	case FormatState:
+	case FormatOverview:
 		return AuditState(f, rec, history), nil
+	case FormatState:
+		return AuditStateView(f, rec, history, Complete), nil
 	case FormatSequence:
 		return AuditSequence(f, rec, history), nil
 	}
-	return "", fmt.Errorf("%w %q for an audit view (want state or sequence)", ErrUnsupportedFormat, format)
+	return "", fmt.Errorf("%w %q for an audit view (want overview, state or sequence)", ErrUnsupportedFormat, format)
 }
 
 // AuditState returns the overview of flow f with the path the persisted
@@ -37,7 +40,13 @@ func RenderAudit(f *transitions.Flow, rec *store.Record, history []store.History
 // flow ran on another graph version) is drawn anyway, marked "not in this
 // graph".
 func AuditState(f *transitions.Flow, rec *store.Record, history []store.HistoryEntry) string {
-	d := NewDrawing(f, Overview)
+	return AuditStateView(f, rec, history, Overview)
+}
+
+// AuditStateView is AuditState drawn over view v of the flow: Overview, or
+// Complete, where every declared edge has its arrow.
+func AuditStateView(f *transitions.Flow, rec *store.Record, history []store.HistoryEntry, v View) string {
+	d := NewDrawing(f, v)
 	full := spansDays(rec, history)
 	type taken struct{ text, tokens string }
 	steps := map[int][]*taken{}

@@ -21,7 +21,7 @@ const DocsCommand = "go run ./visualize/internal/gendocs"
 // the PNGs under docs/images in headless Chromium (see TestRendered). They
 // are not compared byte for byte: fonts differ between machines.
 const ImagesCommand = `RATIOFLOW_SCREENSHOTS=$PWD/docs/images go test ./visualize -count=1 ` +
-	`-run 'TestRendered/^(link\.(overview|state)|audit-run\.state|stats-link\.overview)\.mmd$'`
+	`-run 'TestRendered/^(link\.(overview|state)|audit-run\.overview|stats-link\.overview)\.mmd$'`
 
 // seedTitles names the spec's pages the flows come from (../shared/seeds).
 var seedTitles = map[string]string{
@@ -181,7 +181,7 @@ const pageIntro = "Every diagram here is generated from the tables in package `t
 	"`ratioflow diagram --format html --out DIR` writes a page per flow that renders them\n" +
 	"in a browser. For viewers that do not render Mermaid, `docs/images/` holds PNGs drawn by\n" +
 	"Mermaid in Chromium: the link flow's [overview](images/link.overview.png), its\n" +
-	"[complete view](images/link.state.png), [an audit](images/audit-run.state.png) of a run\n" +
+	"[complete view](images/link.state.png), [an audit](images/audit-run.overview.png) of a run\n" +
 	"with a 409 and a 429, and [the traffic](images/stats-link.overview.png) of three flows.\n" +
 	"Regenerate them with\n\n    " + ImagesCommand + "\n\n" +
 	"The flows:\n\n"

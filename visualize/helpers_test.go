@@ -117,9 +117,10 @@ func allDiagrams(tb testing.TB) map[string]string {
 		tb.Fatal(err)
 	}
 	f, rec, history := auditFixture()
-	out["audit-link.state.mmd"] = visualize.AuditState(f, rec, history)
+	out["audit-link.overview.mmd"] = visualize.AuditState(f, rec, history)
+	out["audit-link.state.mmd"] = visualize.AuditStateView(f, rec, history, visualize.Complete)
 	out["audit-link.sequence.mmd"] = visualize.AuditSequence(f, rec, history)
-	out["audit-link-running.state.mmd"] = visualize.AuditState(runningFixture())
+	out["audit-link-running.overview.mmd"] = visualize.AuditState(runningFixture())
 	out["audit-link-running.sequence.mmd"] = visualize.AuditSequence(runningFixture())
 	return out
 }

@@ -122,13 +122,13 @@ func TestMermaidParses(t *testing.T) {
 func wantStates(tb testing.TB, name string) []string {
 	tb.Helper()
 	kind, view, _ := strings.Cut(strings.TrimPrefix(name, "audit-"), ".")
-	kind = strings.TrimSuffix(kind, "-running") // audit-link-running.state.mmd
+	kind = strings.TrimSuffix(kind, "-running") // audit-link-running.overview.mmd
 	f, ok := transitions.Lookup(transitions.Kind(kind))
 	if !ok {
 		tb.Fatalf("%s: no flow %q", name, kind)
 	}
 	want := []string{"Begin", "Running"}
-	if view == "state.mmd" && !strings.HasPrefix(name, "audit-") {
+	if view == "state.mmd" {
 		want = append(want, "Legend")
 	}
 	for _, s := range f.States() {

@@ -25,7 +25,7 @@ else the demo's SQLite file):
 
   list               the flows, newest last; filter by kind, state, subject, age
   show ID            a flow's record, its view and its audit history
-  audit ID           the audit diagram of a flow (--format state|sequence)
+  audit ID           the audit diagram of a flow (--format overview|state|sequence)
   resume ID          bring a flow up to date after a crash (calls Ratio)
   cancel ID          move a flow to Canceled
   sweep              expire the flows past their deadline
@@ -322,14 +322,14 @@ func stateList() string {
 }
 
 func flowsAudit(ctx context.Context, e *env, args []string) error {
-	c := newFlowsCmd(e, "audit", "ID [--format state|sequence]",
-		"Draw the path one stored flow took: its state diagram with the path highlighted (state),\nor the sequence of its steps (sequence), in Mermaid.")
-	format := c.fs.String("format", string(visualize.FormatState), "state or sequence")
+	c := newFlowsCmd(e, "audit", "ID [--format overview|state|sequence]",
+		"Draw the path one stored flow took, in Mermaid: the flow's overview with the path highlighted\n(overview), the complete state diagram with the path highlighted (state), or the sequence of\nits steps (sequence).")
+	format := c.fs.String("format", string(visualize.FormatOverview), "overview, state or sequence")
 	id, err := c.parseID(args)
 	if err != nil {
 		return err
 	}
-	if err := oneOf(c.name, "format", *format, []string{"state", "sequence"}); err != nil {
+	if err := oneOf(c.name, "format", *format, []string{"overview", "state", "sequence"}); err != nil {
 		return err
 	}
 	st, rec, hist, err := c.recordAndHistory(ctx, id)

@@ -93,6 +93,8 @@ func TestFlows(t *testing.T) {
 			want: []string{"view: not shown: the seal keys do not open this flow's data", "409"}},
 		{name: "show past its deadline", args: []string{"flows", "show", f.stale, "--store", st}, want: []string{"past its deadline"}},
 		{name: "audit", args: []string{"flows", "audit", f.linked, "--store", st}, want: []string{"flowchart TD", "ALREADY_EXISTS_PHONE"}},
+		{name: "audit on the complete view", args: []string{"flows", "audit", f.linked, "--format", "state", "--store", st},
+			want: []string{"flowchart TD", "ALREADY_EXISTS_PHONE", "Legend"}},
 		{name: "audit sequence", args: []string{"flows", "audit", f.linked, "--format", "sequence", "--store", st},
 			want: []string{"sequenceDiagram", "Add new wallet to user"}},
 		{name: "resume", args: []string{"flows", "resume", f.waiting, "--store", st, "--ratio", f.sandbox.URL},

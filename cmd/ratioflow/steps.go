@@ -111,7 +111,7 @@ func (p *textSteps) end(d *demo, v *flow.View, elapsed time.Duration, diagram st
 	fmt.Fprintf(w, "\n%s in %s: %s\n", v.State, round(elapsed), outcome(v, d.persona))
 	fmt.Fprintf(w, "\nThe path this flow took, from its audit history:\n\n%s", diagram)
 	fmt.Fprintf(w, "\nFlow %s is kept in %s:\n  ratioflow flows show %s --store %s\n", v.ID, d.storeURL, v.ID, d.storeURL)
-	fmt.Fprintf(w, "Its diagrams, in Mermaid (demo --mermaid prints them too):\n  ratioflow flows audit %s --store %s [--format state|sequence]\n", v.ID, d.storeURL)
+	fmt.Fprintf(w, "Its diagrams, in Mermaid (demo --mermaid prints them too):\n  ratioflow flows audit %s --store %s [--format overview|state|sequence]\n", v.ID, d.storeURL)
 	return nil
 }
 
