@@ -164,3 +164,15 @@ func timePtr(t time.Time) *time.Time {
 	}
 	return &t
 }
+
+// Allows reports whether event is one of the view's next events, that is
+// whether the flow, as the view shows it, takes event now. An app uses it
+// to choose the form to show.
+func (v *View) Allows(event transitions.Event) bool {
+	for _, n := range v.Next {
+		if n.Event == event {
+			return true
+		}
+	}
+	return false
+}

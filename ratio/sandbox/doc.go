@@ -57,7 +57,7 @@
 //
 // # Hooks
 //
-// In Go, on *Handler: SeedUser, LastOTP, Stats,
+// In Go, on *Handler: SeedUser, LastOTP (OTP), Stats,
 // Requests, FailNext, ForceRateLimit, SetLatency and Reset. Over HTTP,
 // without credentials, under /_sandbox/: users, otp, stats, requests,
 // faults and reset (see sandboxhttp.go). Nothing secret is logged

@@ -118,6 +118,13 @@ func (h *Handler) LastOTP(to string) (string, bool) {
 	return code, ok
 }
 
+// OTP returns LastOTP's code as the person would type it into the app,
+// ready for a step's input, or an empty Secret if no code was sent to to.
+func (h *Handler) OTP(to string) ratio.Secret {
+	code, _ := h.LastOTP(to)
+	return ratio.Secret(code)
+}
+
 // Stats counts the API calls the sandbox has served.
 type Stats struct {
 	// Calls counts calls per operation route, e.g.

@@ -305,3 +305,18 @@ func TestSendLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestOTP checks that OTP gives the last code sent, as LastOTP does, and
+// nothing before a code is sent.
+func TestOTP(t *testing.T) {
+	e := newEnv(t)
+	const phone = "+12025550177"
+	if got := e.srv.OTP(phone); got != "" {
+		t.Fatalf("OTP before any send = %q, want empty", got.Reveal())
+	}
+	e.sendSMS(t, phone, "")
+	want, _ := e.srv.LastOTP(phone)
+	if got := e.srv.OTP(phone); got.Reveal() != want || len(want) != 6 {
+		t.Fatalf("OTP = %q, want LastOTP's %q", got.Reveal(), want)
+	}
+}
