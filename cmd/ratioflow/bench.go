@@ -162,7 +162,11 @@ func (b *bench) setUp(ctx context.Context) error {
 		}
 		b.latencySet = true
 	}
-	if b.store, err = openStore(ctx, b.o.storeURL); err != nil {
+	open := openStore
+	if b.o.resume { // the killed run's store: a typo must not make an empty one
+		open = openExistingStore
+	}
+	if b.store, err = open(ctx, b.o.storeURL); err != nil {
 		return err
 	}
 	key, err := resolveSealKey(b.env.getenv, b.o.storeURL, !b.o.resume)

@@ -193,7 +193,15 @@ func (b *bench) resumeAll(ctx context.Context) (*benchResult, error) {
 		return nil, err
 	}
 	b.makePeople([]int{setEngine}, slices.Max(append(idx, -1))+1)
-	fmt.Fprintf(b.env.stdout, "resuming %d unfinished of %d bench-%d flows in %s\n", len(ids), total, b.o.seed, b.o.storeURL)
+	switch {
+	case total == 0:
+		fmt.Fprintf(b.env.stdout, "nothing to resume: no bench-%d flow in %s (was the killed run's --seed another?)\n", b.o.seed, b.o.storeURL)
+	case len(ids) == 0:
+		fmt.Fprintf(b.env.stdout, "nothing to resume: the %d bench-%d flows in %s have all ended (the run was killed after its last flow)\n",
+			total, b.o.seed, b.o.storeURL)
+	default:
+		fmt.Fprintf(b.env.stdout, "resuming %d unfinished of %d bench-%d flows in %s\n", len(ids), total, b.o.seed, b.o.storeURL)
+	}
 	res := &benchResult{Flow: b.o.kind, Store: b.o.storeURL, Resumed: true, Flows: len(ids), Concurrency: b.o.concurrency}
 	calls0, err := b.ratioCalls(ctx)
 	if err != nil {

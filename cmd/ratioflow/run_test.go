@@ -166,7 +166,12 @@ func TestRun(t *testing.T) {
 		{name: "bench resume without key", args: []string{"bench", "--resume", "--store", "postgres://127.0.0.1:1/x", "--ratio", sandbox.URL},
 			wantCode: 1, wantStderr: []string{"error:"}},
 
+		{name: "bench resume on a missing store", args: []string{"bench", "--resume", "--store", missing, "--ratio", sandbox.URL},
+			wantCode: 1, wantStderr: []string{"does not exist"}},
+
 		// Quick successes.
+		{name: "bench resume with nothing to resume", args: []string{"bench", "--resume", "--store", store, "--ratio", sandbox.URL},
+			env: map[string]string{"RATIOFLOW_SEAL_KEY": strings.Repeat("ab", 32)}, wantStdout: []string{"nothing to resume: no bench-1 flow in " + store}},
 		{name: "diagram", args: []string{"diagram"}, wantStdout: []string{"flowchart TD", "PhoneConflict"}},
 		{name: "diagram sequence", args: []string{"diagram", "--flow", "signup", "--format", "sequence"},
 			wantStdout: []string{"sequenceDiagram", "Create user"}},
