@@ -12,6 +12,7 @@ import (
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pilot"
+	"github.com/ratioflow/ratioflow/internal/storemeter"
 	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -28,7 +29,19 @@ measure what the engine costs over a hand-written client.
 
 The last line of stdout is one JSON object: flows, completed, failed,
 flows_per_sec, step_p50_ms, step_p99_ms, ratio_calls, raw_flows_per_sec,
-engine_to_raw, store, flow (and ratio_latency_ms with --latency). A
+engine_to_raw, store, flow, replicas, writes_per_flow, store_calls_per_flow,
+store_p50_ms, store_p99_ms (and ratio_latency_ms with --latency).
+writes_per_flow counts the store's Create and Update calls per flow;
+store_calls_per_flow counts all its calls. With PostgreSQL each call is one
+transaction (an Update writes the record and its history entries in one
+statement); SQLite commits the writes of concurrent flows together, so its
+transactions are fewer. store_p50_ms and store_p99_ms are the time the
+engine spent in the store within one step.
+
+--replicas N runs N engines in the process, each with its own handle on
+--store (its own pool with PostgreSQL; memory: is one store they share),
+and sends each step to one of them at random, as a load balancer in front
+of N replicas of 'ratioflow serve' would. A
 progress bar goes to stderr when it is a terminal.
 
 By default the sandbox answers at once, so both phases are bound by CPU
@@ -52,6 +65,7 @@ type benchOpts struct {
 	pendingTimeout     time.Duration
 	latency            time.Duration
 	cpuProfile         string
+	replicas           int
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -94,6 +108,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
 	pendingTimeoutFlag(fs, &o.pendingTimeout)
 	fs.DurationVar(&o.latency, "latency", 0, "how long the sandbox takes to answer each Ratio call (0: at once); Ratio takes tens to hundreds of ms")
+	fs.IntVar(&o.replicas, "replicas", 1, "how many engines share the store, each with its own store handle and pool; each step goes to one at random")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file, and of the raw replay to FILE.raw (go tool pprof)")
 	if err := noArgs(fs, args); err != nil {
 		return nil, err
@@ -112,10 +127,15 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 		return nil, usageErrorf("bench", "--pending-timeout must be at least 1s")
 	case o.latency < 0:
 		return nil, usageErrorf("bench", "--latency must not be negative")
+	case o.replicas < 1 || o.replicas > maxReplicas:
+		return nil, usageErrorf("bench", "--replicas must be from 1 to %d", maxReplicas)
 	}
 	o.storeURL = firstNonEmpty(o.storeURL, e.getenv(envStore), defaultBenchStore())
 	return o, nil
 }
+
+// maxReplicas bounds --replicas: each replica opens its own pool.
+const maxReplicas = 16
 
 // defaultBenchStore is bench's store given none: SQLite, as a service on
 // one machine would run, in the temporary directory.
@@ -140,8 +160,9 @@ type bench struct {
 	env    *env
 	o      *benchOpts
 	target *ratioTarget
-	store  store.Store
-	engine *flow.Engine
+	stores []store.Store // one per replica (memory: one shared)
+	meter  *storemeter.Meter
+	router *router
 	hc     *http.Client      // the engine's and the replay's HTTP client
 	people [][]pilot.Persona // per set, per flow index
 	// latencySet says the sandbox was given --latency, to take back.
@@ -166,7 +187,7 @@ func (b *bench) setUp(ctx context.Context) error {
 	if b.o.resume { // the killed run's store: a typo must not make an empty one
 		open = openExistingStore
 	}
-	if b.store, err = open(ctx, b.o.storeURL); err != nil {
+	if b.stores, err = openReplicaStores(ctx, open, b.o.storeURL, b.o.replicas); err != nil {
 		return err
 	}
 	key, err := resolveSealKey(b.env.getenv, b.o.storeURL, !b.o.resume)
@@ -180,8 +201,16 @@ func (b *bench) setUp(ctx context.Context) error {
 		// A send whose outcome a killed process never learned blocks the
 		// next one for this long; a bench has no person to wait for it.
 		ResendCooldown: min(b.o.pendingTimeout, 2*time.Second)}
-	b.engine, err = flow.New(b.store, client, nil, key.options(flow.Options{Policy: policy}))
-	return err
+	b.meter = &storemeter.Meter{}
+	b.router = &router{meter: b.meter}
+	for _, st := range b.stores {
+		e, err := flow.New(b.meter.Wrap(st), client, nil, key.options(flow.Options{Policy: policy}))
+		if err != nil {
+			return err
+		}
+		b.router.engines = append(b.router.engines, e)
+	}
+	return nil
 }
 
 // benchHTTPClient keeps a connection per worker open to the sandbox, for
@@ -194,9 +223,7 @@ func benchHTTPClient(concurrency int) *http.Client {
 }
 
 func (b *bench) close() {
-	if b.store != nil {
-		b.store.Close()
-	}
+	closeStores(b.stores)
 	if b.latencySet { // a sandbox outliving the bench answers at once again
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = b.target.setLatency(ctx, 0)
@@ -229,6 +256,7 @@ type benchResult struct {
 	Completed      int              `json:"completed"`
 	Failed         int              `json:"failed"`
 	Concurrency    int              `json:"concurrency"`
+	Replicas       int              `json:"replicas"`
 	LatencyMS      float64          `json:"ratio_latency_ms,omitempty"`
 	Seconds        float64          `json:"seconds"`
 	FlowsPerSec    float64          `json:"flows_per_sec"`
@@ -237,6 +265,10 @@ type benchResult struct {
 	RatioCalls     int              `json:"ratio_calls"`
 	RawFlowsPerSec float64          `json:"raw_flows_per_sec,omitempty"`
 	EngineToRaw    float64          `json:"engine_to_raw,omitempty"`
+	WritesPerFlow  float64          `json:"writes_per_flow"`
+	CallsPerFlow   float64          `json:"store_calls_per_flow"`
+	StoreP50MS     float64          `json:"store_p50_ms"`
+	StoreP99MS     float64          `json:"store_p99_ms"`
 
 	failures []string // the first few failures, for stderr
 }
@@ -251,10 +283,12 @@ func (b *bench) report(r *benchResult) error {
 	if b.o.latency > 0 {
 		latency = fmt.Sprintf(", answering in %s", b.o.latency)
 	}
-	fmt.Fprintf(w, "engine: %s %d %s flows, %d workers, store %s, %s%s\n", what, r.Flows, r.Flow, r.Concurrency, r.Store,
-		b.target.describe(), latency)
+	fmt.Fprintf(w, "engine: %s %d %s flows, %d workers, %d engine(s), store %s, %s%s\n", what, r.Flows, r.Flow, r.Concurrency,
+		r.Replicas, r.Store, b.target.describe(), latency)
 	fmt.Fprintf(w, "  %d completed, %d failed in %.2fs: %.1f flows/s; step p50 %.2fms, p99 %.2fms; %d Ratio calls\n",
 		r.Completed, r.Failed, r.Seconds, r.FlowsPerSec, r.StepP50MS, r.StepP99MS, r.RatioCalls)
+	fmt.Fprintf(w, "  store: %.1f writes and %.1f calls per flow; its time per step p50 %.2fms, p99 %.2fms\n",
+		r.WritesPerFlow, r.CallsPerFlow, r.StoreP50MS, r.StoreP99MS)
 	if r.RawFlowsPerSec > 0 {
 		fmt.Fprintf(w, "raw replay: %.1f flows/s with plain net/http; the engine runs at %.2f of it\n", r.RawFlowsPerSec, r.EngineToRaw)
 	}

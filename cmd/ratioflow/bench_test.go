@@ -230,3 +230,29 @@ func TestBench_Latency(t *testing.T) {
 		t.Errorf("after the bench the sandbox took %s to answer, want its latency taken back", d)
 	}
 }
+
+// TestBench_Replicas runs a bench on two engines over one SQLite file and
+// checks the store's measures in the JSON line.
+func TestBench_Replicas(t *testing.T) {
+	t.Parallel()
+	const n = 12
+	out := mustRun(t, nil, "bench", "--flows", fmt.Sprint(n), "--concurrency", "3", "--replicas", "2", "--store", sqliteStore(t))
+	var res benchResult
+	lastJSON(t, out, &res)
+	if res.Completed != n || res.Replicas != 2 {
+		t.Errorf("bench = %+v, want %d flows completed on 2 replicas", res, n)
+	}
+	// A link flow writes its record at every step: more than its 8 Ratio
+	// calls, and it reads it too.
+	if res.WritesPerFlow < float64(callsPerFlow[transitions.KindLink]) || res.CallsPerFlow <= res.WritesPerFlow {
+		t.Errorf("writes_per_flow = %v, store_calls_per_flow = %v", res.WritesPerFlow, res.CallsPerFlow)
+	}
+	if res.StoreP50MS <= 0 || res.StoreP99MS < res.StoreP50MS || res.StoreP99MS > res.StepP99MS {
+		t.Errorf("store p50 %v, p99 %v (step p99 %v)", res.StoreP50MS, res.StoreP99MS, res.StepP99MS)
+	}
+	for _, key := range []string{`"replicas":2`, `"writes_per_flow"`, `"store_calls_per_flow"`, `"store_p50_ms"`, `"store_p99_ms"`} {
+		if !strings.Contains(out, key) {
+			t.Errorf("the JSON line lacks %s", key)
+		}
+	}
+}

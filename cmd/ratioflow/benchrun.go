@@ -47,7 +47,7 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 			return nil, err
 		}
 	}
-	res := &benchResult{Flow: kind, Store: b.o.storeURL, Flows: n, Concurrency: c}
+	res := &benchResult{Flow: kind, Store: b.o.storeURL, Flows: n, Concurrency: c, Replicas: b.o.replicas}
 	rounds := benchRounds
 	if b.o.cpuProfile != "" || !b.o.replay || n < 4*c*benchRounds {
 		rounds = 1 // a profile covers one whole phase; small runs would be all ramp
@@ -125,6 +125,12 @@ func (b *bench) finish(res *benchResult, elapsed time.Duration, failed *failures
 	if res.RawFlowsPerSec > 0 {
 		res.EngineToRaw = res.FlowsPerSec / res.RawFlowsPerSec
 	}
+	if res.Flows > 0 {
+		storeCalls, writes := b.meter.Counts()
+		res.WritesPerFlow = float64(writes) / float64(res.Flows)
+		res.CallsPerFlow = float64(storeCalls) / float64(res.Flows)
+	}
+	res.StoreP50MS, res.StoreP99MS = ms(b.meter.StepPercentile(50)), ms(b.meter.StepPercentile(99))
 	return res
 }
 
@@ -165,7 +171,7 @@ func (b *bench) makePeople(sets []int, n int) {
 // pilot returns the pilot of the i-th flow of the engine's set.
 func (b *bench) pilot(i int, lat *latencies) *pilot.Pilot {
 	return &pilot.Pilot{
-		Engine: b.engine, Codes: b.target.codes(nil, nil), Subject: benchSubject(b.o.seed, i),
+		Engine: b.router, Codes: b.target.codes(nil, nil), Subject: benchSubject(b.o.seed, i),
 		Persona: b.people[setEngine][i], NoEntries: true,
 		Observe: func(s pilot.Step) { lat.add(s.Duration) },
 	}
@@ -202,7 +208,8 @@ func (b *bench) resumeAll(ctx context.Context) (*benchResult, error) {
 	default:
 		fmt.Fprintf(b.env.stdout, "resuming %d unfinished of %d bench-%d flows in %s\n", len(ids), total, b.o.seed, b.o.storeURL)
 	}
-	res := &benchResult{Flow: b.o.kind, Store: b.o.storeURL, Resumed: true, Flows: len(ids), Concurrency: b.o.concurrency}
+	res := &benchResult{Flow: b.o.kind, Store: b.o.storeURL, Resumed: true, Flows: len(ids), Concurrency: b.o.concurrency,
+		Replicas: b.o.replicas}
 	calls0, err := b.ratioCalls(ctx)
 	if err != nil {
 		return nil, err
@@ -230,7 +237,7 @@ func (b *bench) unfinished(ctx context.Context) (ids []string, idx []int, total 
 	prefix := fmt.Sprintf("bench-%d-", b.o.seed)
 	q := store.Query{Limit: store.MaxPageSize}
 	for {
-		page, err := b.store.List(ctx, q)
+		page, err := b.stores[0].List(ctx, q)
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("list flows: %w", err)
 		}
@@ -336,8 +343,11 @@ func (l *latencies) percentile(p int) float64 {
 	}
 	slices.Sort(l.d)
 	i := min(len(l.d)*p/100, len(l.d)-1)
-	return float64(l.d[i].Microseconds()) / 1000
+	return ms(l.d[i])
 }
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // rawProfile is where the raw replay's CPU profile goes when the engine's
 // goes to path: beside it, for comparing the two with go tool pprof -diff_base.

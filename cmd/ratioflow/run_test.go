@@ -60,6 +60,8 @@ func TestRun(t *testing.T) {
 		{name: "bad diagram format", args: []string{"diagram", "--format", "png"}, wantCode: 2, wantStderr: []string{`--format "png"`}},
 		{name: "bad bench flow", args: []string{"bench", "--flow", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
 		{name: "bench without flows", args: []string{"bench", "--flows", "0"}, wantCode: 2, wantStderr: []string{"--flows must be at least 1"}},
+		{name: "bench without replicas", args: []string{"bench", "--replicas", "0"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
+		{name: "bench with too many replicas", args: []string{"bench", "--replicas", "17"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
 		{name: "bench negative latency", args: []string{"bench", "--latency", "-1s"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
 		{name: "sandbox negative latency", args: []string{"sandbox", "--latency", "-5ms"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
 		{name: "wallet without subcommand", args: []string{"wallet"}, wantCode: 2, wantStderr: []string{"new or sign"}},

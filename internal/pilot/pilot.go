@@ -60,9 +60,21 @@ type Step struct {
 	Duration time.Duration
 }
 
+// Engine is what a pilot needs of an engine: a *flow.Engine, or anything
+// that sends each call to one, such as a load balancer over replicas.
+type Engine interface {
+	Start(ctx context.Context, kind transitions.Kind, subject string, in flow.Input) (*flow.View, error)
+	Step(ctx context.Context, id, subject string, event transitions.Event, in flow.Input) (*flow.View, error)
+	Get(ctx context.Context, id, subject string) (*flow.View, error)
+	Resume(ctx context.Context, id, subject string) (*flow.View, error)
+	History(ctx context.Context, id, subject string) ([]store.HistoryEntry, error)
+}
+
+var _ Engine = (*flow.Engine)(nil)
+
 // Pilot flies flows on an engine for one subject.
 type Pilot struct {
-	Engine  *flow.Engine
+	Engine  Engine
 	Codes   Codes
 	Subject string
 	Persona Persona
