@@ -26,7 +26,7 @@ const ImagesCommand = `RATIOFLOW_SCREENSHOTS=$PWD/docs/images go test ./visualiz
 // seedTitles names the spec's pages the flows come from (../shared/seeds).
 var seedTitles = map[string]string{
 	"000": "Link a new Signing Wallet to an Existing User",
-	"001": "Link a new Signing Wallet to an Existing User, a second capture of the page",
+	"001": "Link a new Signing Wallet to an Existing User", // a second capture of 000
 	"002": "Add a new Auth Method to an Existing User",
 	"003": "User Authentication",
 	"004": "Create a User",
@@ -189,11 +189,17 @@ const pageIntro = "Every diagram here is generated from the tables in package `t
 // flowSection writes the part of flows.md about one flow.
 func flowSection(b *strings.Builder, f *transitions.Flow) {
 	fmt.Fprintf(b, "\n## %s\n\n**%s**\n\n", f.Kind, f.Title)
-	var seeds []string
+	var guides []string
 	for _, s := range f.Seeds {
-		seeds = append(seeds, fmt.Sprintf("%s (%q)", s, seedTitles[s]))
+		if g := fmt.Sprintf("%q", seedTitles[s]); !slices.Contains(guides, g) {
+			guides = append(guides, g)
+		}
 	}
-	fmt.Fprintf(b, "From the spec's pages (seeds) %s.\n\n", strings.Join(seeds, ", "))
+	noun := "guide"
+	if len(guides) > 1 {
+		noun = "guides"
+	}
+	fmt.Fprintf(b, "From Ratio's %s %s.\n\n", noun, strings.Join(guides, " and "))
 	if intro := intros[f.Kind]; intro != "" {
 		b.WriteString(wrap(intro, 96) + "\n\n")
 	}
