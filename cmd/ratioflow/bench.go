@@ -41,7 +41,10 @@ engine spent in the store within one step.
 --replicas N runs N engines in the process, each with its own handle on
 --store (its own pool with PostgreSQL; memory: is one store they share),
 and sends each step to one of them at random, as a load balancer in front
-of N replicas of 'ratioflow serve' would. A
+of N replicas of 'ratioflow serve' would. With PostgreSQL each replica's
+pool opens up to --concurrency connections, at most --pool-max, within
+what the server's max_connections leaves free (a pool_max_conns in the
+URL wins). A
 progress bar goes to stderr when it is a terminal.
 
 By default the sandbox answers at once, so both phases are bound by CPU
@@ -65,7 +68,7 @@ type benchOpts struct {
 	pendingTimeout     time.Duration
 	latency            time.Duration
 	cpuProfile         string
-	replicas           int
+	replicas, poolMax  int
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -109,6 +112,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	pendingTimeoutFlag(fs, &o.pendingTimeout)
 	fs.DurationVar(&o.latency, "latency", 0, "how long the sandbox takes to answer each Ratio call (0: at once); Ratio takes tens to hundreds of ms")
 	fs.IntVar(&o.replicas, "replicas", 1, "how many engines share the store, each with its own store handle and pool; each step goes to one at random")
+	poolMaxFlag(fs, &o.poolMax)
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the engine's run to this file, and of the raw replay to FILE.raw (go tool pprof)")
 	if err := noArgs(fs, args); err != nil {
 		return nil, err
@@ -129,6 +133,8 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 		return nil, usageErrorf("bench", "--latency must not be negative")
 	case o.replicas < 1 || o.replicas > maxReplicas:
 		return nil, usageErrorf("bench", "--replicas must be from 1 to %d", maxReplicas)
+	case o.poolMax < 1:
+		return nil, usageErrorf("bench", "--pool-max must be at least 1")
 	}
 	o.storeURL = firstNonEmpty(o.storeURL, e.getenv(envStore), defaultBenchStore())
 	return o, nil
@@ -183,9 +189,15 @@ func (b *bench) setUp(ctx context.Context) error {
 		}
 		b.latencySet = true
 	}
-	open := openStore
-	if b.o.resume { // the killed run's store: a typo must not make an empty one
-		open = openExistingStore
+	// Each replica's pool follows the workers, up to --pool-max.
+	maxConns := min(b.o.concurrency, b.o.poolMax)
+	open := func(ctx context.Context, url string) (store.Store, error) {
+		if b.o.resume { // the killed run's store: a typo must not make an empty one
+			if err := storeExists(url); err != nil {
+				return nil, err
+			}
+		}
+		return openStoreWith(ctx, url, maxConns)
 	}
 	if b.stores, err = openReplicaStores(ctx, open, b.o.storeURL, b.o.replicas); err != nil {
 		return err

@@ -61,6 +61,8 @@ func TestRun(t *testing.T) {
 		{name: "bad bench flow", args: []string{"bench", "--flow", "teleport"}, wantCode: 2, wantStderr: []string{"no such flow"}},
 		{name: "bench without flows", args: []string{"bench", "--flows", "0"}, wantCode: 2, wantStderr: []string{"--flows must be at least 1"}},
 		{name: "bench without replicas", args: []string{"bench", "--replicas", "0"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
+		{name: "bench without a pool", args: []string{"bench", "--pool-max", "0"}, wantCode: 2, wantStderr: []string{"--pool-max must be at least 1"}},
+		{name: "serve without a pool", args: []string{"serve", "--sandbox", "--pool-max", "0"}, wantCode: 2, wantStderr: []string{"--pool-max must be at least 1"}},
 		{name: "bench with too many replicas", args: []string{"bench", "--replicas", "17"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
 		{name: "bench negative latency", args: []string{"bench", "--latency", "-1s"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
 		{name: "sandbox negative latency", args: []string{"sandbox", "--latency", "-5ms"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},

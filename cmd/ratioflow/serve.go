@@ -70,6 +70,7 @@ type serveConfig struct {
 	addr, storeURL, ratioURL, logFormat string
 	remote, sandbox                     bool
 	sweep                               time.Duration
+	poolMax                             int
 	policy                              flow.Policy
 	keep                                store.Retention
 }
@@ -88,6 +89,7 @@ func parseServe(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pendingTimeoutFlag(fs, &c.policy.PendingTimeout)
 	retentionFlags(fs, &c.keep)
+	poolMaxFlag(fs, &c.poolMax)
 	if err := noArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -96,6 +98,9 @@ func parseServe(e *env, args []string) (*serveConfig, error) {
 	}
 	if c.sweep <= 0 {
 		return nil, usageErrorf("serve", "--sweep must be positive")
+	}
+	if c.poolMax < 1 {
+		return nil, usageErrorf("serve", "--pool-max must be at least 1")
 	}
 	if c.policy.PendingTimeout <= 0 {
 		return nil, usageErrorf("serve", "--pending-timeout must be positive")
@@ -143,7 +148,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serving the real Ratio needs %s (or %s) in the environment: the keys that seal "+
 			"the flows' JWTs, phone numbers and emails, shared by every replica (see docs/operations.md)", envSealKeys, envSealKey)
 	}
-	st, err := openStore(ctx, c.storeURL)
+	// The pool grows with the concurrent requests, up to --pool-max.
+	st, err := openStoreWith(ctx, c.storeURL, c.poolMax)
 	if err != nil {
 		return err
 	}

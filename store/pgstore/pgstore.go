@@ -57,29 +57,10 @@ func New(pool *pgxpool.Pool) *Store {
 // DSN, with any pgxpool setting such as pool_max_conns), checks that it
 // answers, and migrates the schema. Its error says when the database is
 // unreachable and never contains the password. The store owns its pool:
-// Close closes it.
+// Close closes it. Its pool is pgx's default unless the DSN sets
+// pool_max_conns; OpenWith sizes it.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := ParseConfig(dsn)
-	if err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open PostgreSQL %s: %s", redact(dsn), scrub(err.Error(), dsn))
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to PostgreSQL %s: %w", redact(dsn), ctx.Err())
-		}
-		return nil, fmt.Errorf("PostgreSQL %s is unreachable: %s", redact(dsn), scrub(err.Error(), dsn))
-	}
-	s := &Store{pool: pool, owned: true}
-	if err := s.Migrate(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open PostgreSQL %s: %s", redact(dsn), scrub(err.Error(), dsn))
-	}
-	return s, nil
+	return OpenWith(ctx, dsn, Options{})
 }
 
 // ParseConfig reads dsn as Open does, without connecting: a postgres://
