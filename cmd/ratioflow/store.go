@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/ratioflow/ratioflow/store"
-	"github.com/ratioflow/ratioflow/store/pgstore" // --store postgres://
+	"github.com/ratioflow/ratioflow/store/pgstore"       // --store postgres://
 	_ "github.com/ratioflow/ratioflow/store/sqlitestore" // --store sqlite:
 	"github.com/ratioflow/ratioflow/store/storeurl"
 )
