@@ -85,7 +85,9 @@ func commandNames() string {
 
 func topUsage(w io.Writer) {
 	fmt.Fprint(w, `ratioflow runs Ratio's authentication and wallet-linking flows as declared,
-persisted, resumable state graphs.
+persisted, resumable state graphs, for a wallet app's backend. Ratio (ratio.me)
+is a fiat-to-crypto on-ramp; 'ratioflow demo' shows a flow against a local
+sandbox of it.
 
 Usage:
   ratioflow <command> [arguments] [flags]

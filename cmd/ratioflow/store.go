@@ -71,7 +71,7 @@ func storeExists(url string) error {
 	}
 	if t.Kind == storeurl.SQLite {
 		if _, err := os.Stat(t.Path); errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("open store: the SQLite file %s does not exist (the flows commands open a store, they never create one)", t.Path)
+			return fmt.Errorf("open store: the SQLite file %s does not exist (the flows commands open a store, they never create one: demo, serve and bench do)", t.Path)
 		}
 	}
 	return nil
