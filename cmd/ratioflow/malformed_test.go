@@ -77,7 +77,7 @@ func checkMalformed(t *testing.T, st store.Store, cases []malformed) {
 	h := flowtest.New(t, flowtest.Options{Store: st})
 	var logs lockedBuffer
 	handler, _, err := serveHandler(st, h.Ratio, flowtest.SealKey, flow.Options{Now: h.Clock.Now},
-		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
 	if err != nil {
 		t.Fatalf("serveHandler() = %v", err)
 	}

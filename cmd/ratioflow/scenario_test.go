@@ -69,7 +69,7 @@ func newServed(t *testing.T, st store.Store, gate *ratioGate, opts flow.Options)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	h, _, err := serveHandler(st, ratio.NewClient(gate.url, "ratioflow", "sandbox"), key, opts,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

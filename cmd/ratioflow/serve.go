@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowmetrics"
+	"github.com/ratioflow/ratioflow/flow/flowui"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
@@ -68,7 +70,7 @@ traceparent header. Without, it traces nothing.`
 // serveConfig is serve's configuration, from its flags and environment.
 type serveConfig struct {
 	addr, storeURL, ratioURL, logFormat string
-	remote, sandbox                     bool
+	remote, sandbox, ui                 bool
 	sweep                               time.Duration
 	poolMax                             int
 	policy                              flow.Policy
@@ -85,6 +87,7 @@ func parseServe(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.storeURL, "store", "", "store URL: memory:, sqlite:PATH or postgres://... (required without --sandbox)")
 	fs.StringVar(&c.ratioURL, "ratio", "", "Ratio's base URL, or a 'ratioflow sandbox' one ($"+envRatioURL+")")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "call a Ratio sandbox started in this process, to try the API (no real user)")
+	fs.BoolVar(&c.ui, "ui", false, "serve the reference frontend at /ui/ (with --sandbox, its development hooks too)")
 	fs.DurationVar(&c.sweep, "sweep", 30*time.Second, "how often to expire the flows past their deadline")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pendingTimeoutFlag(fs, &c.policy.PendingTimeout)
@@ -166,7 +169,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer flushTraces(ctx, tr, log)
 	client := target.client()
 	client.Propagator = tr.propagator
-	handler, eng, err := serveHandler(st, client, nil, key.options(flow.Options{Policy: c.policy, TracerProvider: tr.provider}), log)
+	ui, err := uiHandler(c.ui, target)
+	if err != nil {
+		return err
+	}
+	handler, eng, err := serveHandler(st, client, nil, key.options(flow.Options{Policy: c.policy, TracerProvider: tr.provider}), log, ui)
 	if err != nil {
 		return err
 	}
@@ -181,6 +188,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "ratioflow serve listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", c.storeURL, key.source)
 	fmt.Fprintf(e.stdout, "  ratio %s\n", target.describe())
+	if ui != nil {
+		fmt.Fprintf(e.stdout, "  reference frontend: http://%s%s\n", ln.Addr(), flowui.Prefix)
+	}
 	if tr.endpoint != "" {
 		fmt.Fprintf(e.stdout, "  traces OTLP to %s\n", tr.endpoint)
 	}
@@ -218,15 +228,21 @@ func flushTraces(ctx context.Context, tr *tracing, log *slog.Logger) {
 // serveHandler builds what serve serves over st: an engine calling Ratio
 // through api with opts (serve sets its Logger and OnStep), the flow API
 // keeping its Idempotency-Keys in st, and the operators' probes and
-// metrics. It returns the engine too, for the sweeper.
-func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Options, log *slog.Logger) (http.Handler, *flow.Engine, error) {
+// metrics; with ui, the reference frontend, whose development mode then
+// says who the caller is. It returns the engine too, for the sweeper.
+func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Options, log *slog.Logger, ui *flowui.Handler) (http.Handler, *flow.Engine, error) {
 	stats, metrics := newMetrics()
 	opts.Logger, opts.OnStep = log, stats.Step
 	eng, err := flow.New(st, api, sealKey, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := flowhttp.New(eng, flowhttp.HeaderSubject(subjectHeader))
+	subject := flowhttp.HeaderSubject(subjectHeader)
+	var page http.Handler
+	if ui != nil {
+		subject, page = ui.Subject(subject), ui
+	}
+	h := flowhttp.New(eng, subject)
 	h.Logger = log
 	if keys, ok := st.(store.KeyStore); ok { // all three stores are
 		idem := flowhttp.NewStoreIdempotency(keys, 0)
@@ -235,15 +251,16 @@ func serveHandler(st store.Store, api ratio.API, sealKey []byte, opts flow.Optio
 		idem.Lease = eng.Policy().PendingTimeout
 		h.Idempotency = idem
 	}
-	return withOps(h, st, metrics, log), eng, nil
+	return withOps(h, st, metrics, log, page), eng, nil
 }
 
 // withOps serves, beside api and without a subject, what operators
 // need: the probes of a load balancer or an orchestrator (GET /healthz
 // and GET /readyz, see flowhttp.Liveness and flowhttp.Readiness), and
-// metrics (GET /metrics). Every other path goes to api as sent, which
-// answers a path that is not canonical with a problem.
-func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.Logger) http.Handler {
+// metrics (GET /metrics), and the page ui when not nil (under
+// flowui.Prefix). Every other path goes to api as sent, which answers a
+// path that is not canonical with a problem.
+func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.Logger, ui http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	mux.Handle("GET /healthz", flowhttp.Liveness())
@@ -256,6 +273,10 @@ func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.L
 				return
 			}
 		}
+		if ui != nil && strings.HasPrefix(r.URL.Path, flowui.Prefix) {
+			ui.ServeHTTP(w, r)
+			return
+		}
 		api.ServeHTTP(w, r) // past http.ServeMux, which redirects a path it cleans
 	})
 }
@@ -266,4 +287,17 @@ func newMetrics() (*flowmetrics.Metrics, http.Handler) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return flowmetrics.New(reg), promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// uiHandler returns the reference frontend when on is set, with its
+// development hooks when target is a sandbox in this process; else nil.
+func uiHandler(on bool, target *ratioTarget) (*flowui.Handler, error) {
+	switch {
+	case !on:
+		return nil, nil
+	case target.handler != nil:
+		return flowui.New(target.handler)
+	default:
+		return flowui.New(nil)
+	}
 }

@@ -23,7 +23,7 @@ func TestProbes(t *testing.T) {
 		w.WriteHeader(http.StatusTeapot) // the flow API, standing in
 	})
 	var logs bytes.Buffer
-	srv := httptest.NewServer(withOps(api, st, http.NotFoundHandler(), slog.New(slog.NewTextHandler(&logs, nil))))
+	srv := httptest.NewServer(withOps(api, st, http.NotFoundHandler(), slog.New(slog.NewTextHandler(&logs, nil)), nil))
 	defer srv.Close()
 	get := func(path string) (int, string) {
 		t.Helper()
