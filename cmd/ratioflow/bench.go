@@ -15,6 +15,7 @@ import (
 	"github.com/ratioflow/ratioflow/internal/storemeter"
 	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/pgstore"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -41,7 +42,16 @@ engine spent in the store within one step.
 --replicas N runs N engines in the process, each with its own handle on
 --store (its own pool with PostgreSQL; memory: is one store they share),
 and sends each step to one of them at random, as a load balancer in front
-of N replicas of 'ratioflow serve' would. With PostgreSQL each replica's
+of N replicas of 'ratioflow serve' would.
+
+--durable measures a third phase beside the raw replay, the hand-written
+durable baseline: the same calls, plus what a team writing the flows by
+hand would do at the least to survive a restart: one row per flow in a
+table of its own in --store's database (id primary key, state, version,
+data, no other index, no history), inserted at the start, then moved on
+by a compare-and-swap UPDATE after every Ratio call, through a pool the
+size of the engine's. It adds durable_flows_per_sec and engine_to_durable
+to the JSON line; the table is dropped at the end. With PostgreSQL each replica's
 pool opens up to --concurrency connections, at most --pool-max, within
 what the server's max_connections leaves free (a pool_max_conns in the
 URL wins). A
@@ -69,6 +79,7 @@ type benchOpts struct {
 	latency            time.Duration
 	cpuProfile         string
 	replicas, poolMax  int
+	durable            bool
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -109,6 +120,7 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the users' keys, phones and emails, and of the flows' subjects")
 	fs.BoolVar(&o.resume, "resume", false, "finish the unfinished flows of an earlier bench with the same --seed")
 	fs.BoolVar(&o.replay, "replay", true, "measure the raw replay too (--replay=false skips it)")
+	fs.BoolVar(&o.durable, "durable", false, "measure the hand-written durable baseline too: the raw replay plus a compare-and-swap UPDATE per Ratio call in --store's database")
 	pendingTimeoutFlag(fs, &o.pendingTimeout)
 	fs.DurationVar(&o.latency, "latency", 0, "how long the sandbox takes to answer each Ratio call (0: at once); Ratio takes tens to hundreds of ms")
 	fs.IntVar(&o.replicas, "replicas", 1, "how many engines share the store, each with its own store handle and pool; each step goes to one at random")
@@ -169,8 +181,10 @@ type bench struct {
 	stores []store.Store // one per replica (memory: one shared)
 	meter  *storemeter.Meter
 	router *router
-	hc     *http.Client      // the engine's and the replay's HTTP client
-	people [][]pilot.Persona // per set, per flow index
+	// durable is the durable baseline's table, with --durable.
+	durable durableTable
+	hc      *http.Client      // the engine's and the replay's HTTP client
+	people  [][]pilot.Persona // per set, per flow index
 	// latencySet says the sandbox was given --latency, to take back.
 	latencySet bool
 }
@@ -213,6 +227,14 @@ func (b *bench) setUp(ctx context.Context) error {
 		// A send whose outcome a killed process never learned blocks the
 		// next one for this long; a bench has no person to wait for it.
 		ResendCooldown: min(b.o.pendingTimeout, 2*time.Second)}
+	if b.o.durable && !b.o.resume {
+		if pg, ok := b.stores[0].(*pgstore.Store); ok {
+			maxConns = pg.MaxConns() // the engine's pool, as sized
+		}
+		if b.durable, err = openDurable(ctx, b.o.storeURL, maxConns); err != nil {
+			return err
+		}
+	}
 	b.meter = &storemeter.Meter{}
 	b.router = &router{meter: b.meter}
 	for _, st := range b.stores {
@@ -236,6 +258,11 @@ func benchHTTPClient(concurrency int) *http.Client {
 
 func (b *bench) close() {
 	closeStores(b.stores)
+	if b.durable != nil {
+		if err := b.durable.drop(); err != nil {
+			fmt.Fprintf(b.env.stderr, "drop the durable baseline's table: %v\n", err)
+		}
+	}
 	if b.latencySet { // a sandbox outliving the bench answers at once again
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = b.target.setLatency(ctx, 0)
@@ -261,26 +288,28 @@ func (b *bench) ratioCalls(ctx context.Context) (int, error) {
 
 // benchResult is the last line of bench's output.
 type benchResult struct {
-	Flow           transitions.Kind `json:"flow"`
-	Store          string           `json:"store"`
-	Resumed        bool             `json:"resumed,omitempty"`
-	Flows          int              `json:"flows"`
-	Completed      int              `json:"completed"`
-	Failed         int              `json:"failed"`
-	Concurrency    int              `json:"concurrency"`
-	Replicas       int              `json:"replicas"`
-	LatencyMS      float64          `json:"ratio_latency_ms,omitempty"`
-	Seconds        float64          `json:"seconds"`
-	FlowsPerSec    float64          `json:"flows_per_sec"`
-	StepP50MS      float64          `json:"step_p50_ms"`
-	StepP99MS      float64          `json:"step_p99_ms"`
-	RatioCalls     int              `json:"ratio_calls"`
-	RawFlowsPerSec float64          `json:"raw_flows_per_sec,omitempty"`
-	EngineToRaw    float64          `json:"engine_to_raw,omitempty"`
-	WritesPerFlow  float64          `json:"writes_per_flow"`
-	CallsPerFlow   float64          `json:"store_calls_per_flow"`
-	StoreP50MS     float64          `json:"store_p50_ms"`
-	StoreP99MS     float64          `json:"store_p99_ms"`
+	Flow               transitions.Kind `json:"flow"`
+	Store              string           `json:"store"`
+	Resumed            bool             `json:"resumed,omitempty"`
+	Flows              int              `json:"flows"`
+	Completed          int              `json:"completed"`
+	Failed             int              `json:"failed"`
+	Concurrency        int              `json:"concurrency"`
+	Replicas           int              `json:"replicas"`
+	LatencyMS          float64          `json:"ratio_latency_ms,omitempty"`
+	Seconds            float64          `json:"seconds"`
+	FlowsPerSec        float64          `json:"flows_per_sec"`
+	StepP50MS          float64          `json:"step_p50_ms"`
+	StepP99MS          float64          `json:"step_p99_ms"`
+	RatioCalls         int              `json:"ratio_calls"`
+	RawFlowsPerSec     float64          `json:"raw_flows_per_sec,omitempty"`
+	EngineToRaw        float64          `json:"engine_to_raw,omitempty"`
+	DurableFlowsPerSec float64          `json:"durable_flows_per_sec,omitempty"`
+	EngineToDurable    float64          `json:"engine_to_durable,omitempty"`
+	WritesPerFlow      float64          `json:"writes_per_flow"`
+	CallsPerFlow       float64          `json:"store_calls_per_flow"`
+	StoreP50MS         float64          `json:"store_p50_ms"`
+	StoreP99MS         float64          `json:"store_p99_ms"`
 
 	failures []string // the first few failures, for stderr
 }
@@ -303,6 +332,10 @@ func (b *bench) report(r *benchResult) error {
 		r.WritesPerFlow, r.CallsPerFlow, r.StoreP50MS, r.StoreP99MS)
 	if r.RawFlowsPerSec > 0 {
 		fmt.Fprintf(w, "raw replay: %.1f flows/s with plain net/http; the engine runs at %.2f of it\n", r.RawFlowsPerSec, r.EngineToRaw)
+	}
+	if r.DurableFlowsPerSec > 0 {
+		fmt.Fprintf(w, "durable baseline: %.1f flows/s with a compare-and-swap per call; the engine runs at %.2f of it\n",
+			r.DurableFlowsPerSec, r.EngineToDurable)
 	}
 	for _, f := range r.failures {
 		fmt.Fprintf(b.env.stderr, "failed: %s\n", f)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,19 +9,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pilot"
-	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/store"
 )
 
 // Persona sets: the engine's people and the replay's never meet.
 const (
-	setEngine = 0
-	setReplay = 1
+	setEngine  = 0
+	setReplay  = 1
+	setDurable = 2
 )
 
 // benchRounds is how many times runAll alternates the raw replay and the
@@ -41,6 +39,9 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	if b.o.replay {
 		sets = append(sets, setReplay)
 	}
+	if b.durable != nil {
+		sets = append(sets, setDurable)
+	}
 	b.makePeople(sets, n)
 	if needsUser(kind) {
 		if err := b.seed(ctx, sets); err != nil {
@@ -55,6 +56,7 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	var (
 		raw              = b.newReplay()
 		rawTime, engTime time.Duration
+		durTime          time.Duration
 		calls            int
 		failed           = &failures{}
 		lat              = &latencies{}
@@ -63,16 +65,22 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	for r := range rounds {
 		lo, hi := n*r/rounds, n*(r+1)/rounds
 		if b.o.replay {
-			t, rawFailed, err := timed(ctx, rawProfile(b.o.cpuProfile), hi-lo, c, nil, func(ctx context.Context, i int) error {
-				return raw.fly(ctx, kind, b.people[setReplay][lo+i])
+			t, err := b.baseline(ctx, "the raw replay", rawProfile(b.o.cpuProfile), lo, hi, func(ctx context.Context, i int) error {
+				return raw.fly(ctx, kind, b.people[setReplay][i])
 			})
 			if err != nil {
 				return nil, err
 			}
-			if rawFailed.n > 0 {
-				return nil, fmt.Errorf("the raw replay failed %d of %d flows: %s", rawFailed.n, hi-lo, rawFailed.first)
-			}
 			rawTime += t
+		}
+		if b.durable != nil {
+			t, err := b.baseline(ctx, "the durable baseline", "", lo, hi, func(ctx context.Context, i int) error {
+				return raw.flyDurably(ctx, b.durable, fmt.Sprintf("durable-%d-%d", b.o.seed, i), kind, b.people[setDurable][i])
+			})
+			if err != nil {
+				return nil, err
+			}
+			durTime += t
 		}
 		calls0, err := b.ratioCalls(ctx)
 		if err != nil {
@@ -97,7 +105,25 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	if b.o.replay {
 		res.RawFlowsPerSec = float64(n) / rawTime.Seconds()
 	}
+	if b.durable != nil {
+		res.DurableFlowsPerSec = float64(n) / durTime.Seconds()
+	}
 	return b.finish(res, engTime, failed, lat, calls), nil
+}
+
+// baseline times a baseline's flows lo to hi-1 (fly's i) on the bench's
+// workers; any failure fails the run, the yardstick being wrong.
+func (b *bench) baseline(ctx context.Context, what, profile string, lo, hi int, fly func(context.Context, int) error) (time.Duration, error) {
+	t, failed, err := timed(ctx, profile, hi-lo, b.o.concurrency, nil, func(ctx context.Context, i int) error {
+		return fly(ctx, lo+i)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if failed.n > 0 {
+		return 0, fmt.Errorf("%s failed %d of %d flows: %s", what, failed.n, hi-lo, failed.first)
+	}
+	return t, nil
 }
 
 // timed runs a pool of n jobs on c workers, with a CPU profile into
@@ -124,6 +150,9 @@ func (b *bench) finish(res *benchResult, elapsed time.Duration, failed *failures
 	res.LatencyMS = float64(b.o.latency) / float64(time.Millisecond)
 	if res.RawFlowsPerSec > 0 {
 		res.EngineToRaw = res.FlowsPerSec / res.RawFlowsPerSec
+	}
+	if res.DurableFlowsPerSec > 0 {
+		res.EngineToDurable = res.FlowsPerSec / res.DurableFlowsPerSec
 	}
 	if res.Flows > 0 {
 		storeCalls, writes := b.meter.Counts()
@@ -257,97 +286,6 @@ func (b *bench) unfinished(ctx context.Context) (ids []string, idx []int, total 
 		q.PageToken = page.NextPageToken
 	}
 }
-
-// failures collects the failed jobs of a pool.
-type failures struct {
-	mu       sync.Mutex
-	n        int
-	first    string
-	all      []string // the first few
-	conflict bool     // some failed on a 409
-}
-
-// merge adds the failures of o to f.
-func (f *failures) merge(o *failures) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n += o.n
-	if f.first == "" {
-		f.first = o.first
-	}
-	f.all = append(f.all, o.all[:min(len(o.all), max(5-len(f.all), 0))]...)
-	f.conflict = f.conflict || o.conflict
-}
-
-func (f *failures) add(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n++
-	if f.first == "" {
-		f.first = err.Error()
-	}
-	if len(f.all) < 5 {
-		f.all = append(f.all, err.Error())
-	}
-	f.conflict = f.conflict || errors.Is(err, ratio.ErrConflict)
-}
-
-// pool runs job(0..n-1) on c workers and returns the wall time. A failed
-// job is counted; only ctx's end stops the pool.
-func pool(ctx context.Context, n, c int, prog *progress, job func(context.Context, int) error) (time.Duration, *failures, error) {
-	failed := &failures{}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range min(c, n) {
-		wg.Go(func() {
-			for i := range jobs {
-				if err := job(ctx, i); err != nil {
-					failed.add(err)
-				}
-				prog.add()
-			}
-		})
-	}
-feed:
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return time.Since(start), failed, ctx.Err()
-}
-
-// latencies collects the duration of every engine call.
-type latencies struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (l *latencies) add(d time.Duration) {
-	l.mu.Lock()
-	l.d = append(l.d, d)
-	l.mu.Unlock()
-}
-
-// percentile returns the p-th percentile in milliseconds.
-func (l *latencies) percentile(p int) float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.d) == 0 {
-		return 0
-	}
-	slices.Sort(l.d)
-	i := min(len(l.d)*p/100, len(l.d)-1)
-	return ms(l.d[i])
-}
-
-// ms is d in milliseconds, to the microsecond.
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // rawProfile is where the raw replay's CPU profile goes when the engine's
 // goes to path: beside it, for comparing the two with go tool pprof -diff_base.

@@ -54,13 +54,13 @@ func randomPersona() (pilot.Persona, error) {
 func benchPersona(seed int64, set, i int) pilot.Persona {
 	return pilot.Persona{
 		Key:       benchKey(seed, set, i),
-		Phone:     phone(benchPhoneBase(seed) + uint64(2*i+set)),
+		Phone:     phone(benchPhoneBase(seed) + uint64(len(benchSets)*i+set)),
 		Email:     fmt.Sprintf("%s-%d-%d@example.com", benchSets[set], seed, i),
 		FirstName: "Bench", LastName: "User", Country: "US",
 	}
 }
 
-var benchSets = []string{"bench", "raw"}
+var benchSets = []string{"bench", "raw", "durable"}
 
 // benchSubject is the subject of the i-th flow of a bench run.
 func benchSubject(seed int64, i int) string { return fmt.Sprintf("bench-%d-%d", seed, i) }

@@ -23,6 +23,13 @@ type replay struct {
 	id, secret string
 	hc         *http.Client
 	codes      pilot.Codes
+
+	// table, if set, keeps the flow durably (the hand-written durable
+	// baseline): flow flowID's row moves on by a compare-and-swap after each
+	// call, from version.
+	table   durableTable
+	flowID  string
+	version int64
 }
 
 // rawAnswer is the fields of Ratio's answers the replay reads.
@@ -69,6 +76,12 @@ func (r *replay) call(ctx context.Context, op ratio.Op, jwt, userID string, in a
 	if resp.StatusCode != want {
 		return nil, fmt.Errorf("%s: status %d, want %d: %s", op, resp.StatusCode, want, bytes.TrimSpace(data))
 	}
+	if r.table != nil {
+		if err := r.table.cas(ctx, r.flowID, r.version, string(op), data); err != nil {
+			return nil, fmt.Errorf("%s: keep the answer: %w", op, err)
+		}
+		r.version++
+	}
 	var a rawAnswer
 	if want < 300 && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, &a); err != nil {
@@ -91,6 +104,17 @@ func (r *replay) fly(ctx context.Context, kind transitions.Kind, p pilot.Persona
 		return r.signUp(ctx, p)
 	}
 	return fmt.Errorf("no replay for flow %s", kind)
+}
+
+// flyDurably replays the calls of a flow of kind for person p as fly
+// does, keeping the flow as row id of table after each one.
+func (r *replay) flyDurably(ctx context.Context, table durableTable, id string, kind transitions.Kind, p pilot.Persona) error {
+	if err := table.create(ctx, id); err != nil {
+		return fmt.Errorf("durable baseline: create flow %s: %w", id, err)
+	}
+	d := *r
+	d.table, d.flowID, d.version = table, id, 1
+	return d.fly(ctx, kind, p)
 }
 
 // wallet runs cryptoWallet:start and :authenticate, with jwt if given,

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ratioflow/ratioflow/internal/pgtest"
+	"github.com/ratioflow/ratioflow/store/sqlitestore"
+)
+
+// TestDurableTable checks the durable baseline's compare-and-swap on each
+// database: a write from a version the row has left changes nothing.
+func TestDurableTable(t *testing.T) {
+	t.Parallel()
+	urls := map[string]string{"memory": "memory:", "sqlite": sqliteStore(t)}
+	if os.Getenv(pgtest.EnvDSN) != "" {
+		urls["postgres"] = pgtest.Schema(t)
+	}
+	for name, url := range urls {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := openDurable(ctx, url, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.create(ctx, "f1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.cas(ctx, "f1", 1, "a", []byte("x")); err != nil {
+				t.Fatalf("cas from version 1 = %v", err)
+			}
+			if err := d.cas(ctx, "f1", 1, "b", []byte("y")); !errors.Is(err, errLostCAS) {
+				t.Errorf("cas from the old version 1 = %v, want errLostCAS", err)
+			}
+			if err := d.cas(ctx, "f1", 2, "b", []byte("y")); err != nil {
+				t.Errorf("cas from version 2 = %v", err)
+			}
+			if err := d.drop(); err != nil {
+				t.Errorf("drop = %v", err)
+			}
+		})
+	}
+}
+
+// TestBench_Durable runs the durable baseline on SQLite and checks that it
+// is measured and that its table is gone afterwards.
+func TestBench_Durable(t *testing.T) {
+	t.Parallel()
+	url := sqliteStore(t)
+	out := mustRun(t, nil, "bench", "--flows", "8", "--concurrency", "2", "--durable", "--store", url)
+	var res benchResult
+	lastJSON(t, out, &res)
+	if res.Completed != 8 || res.DurableFlowsPerSec <= 0 || res.EngineToDurable <= 0 {
+		t.Errorf("bench --durable = %+v", res)
+	}
+	if !strings.Contains(out, "durable baseline: ") || !strings.Contains(out, `"engine_to_durable"`) {
+		t.Errorf("the output lacks the durable baseline:\n%s", out)
+	}
+	db, err := sql.Open("sqlite", sqlitestore.DSN(strings.TrimPrefix(url, "sqlite:")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'ratioflow_durable_%'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("durable tables left: %d (%v)", n, err)
+	}
+}
