@@ -57,6 +57,12 @@ RATIOFLOW_SEAL_KEYS (or RATIOFLOW_SEAL_KEY). Every flag can also come from
 the environment: RATIOFLOW_ and its name in capitals, '_' for '-'
 (RATIOFLOW_ADDR, RATIOFLOW_PENDING_TIMEOUT); --ratio is RATIO_BASE_URL.
 
+With --ui, serve also serves a reference frontend at /ui/, a page that runs
+any flow in a browser (docs/ui.md). With --sandbox as well, the page is
+in development mode: a dev wallet, the codes the sandbox sent, seeding a
+returning user and forcing a 429, and the caller is the page's own
+identity, in a cookie, instead of the header.
+
 For operators, without the header: GET /healthz answers 200 while serve
 runs; GET /readyz answers 200 when the store answers a read within 2s,
 else 503; GET /metrics counts steps, ended flows and Ratio calls (with
