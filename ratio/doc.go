@@ -25,8 +25,7 @@
 // and EIP-191 personal_sign hashing and recovery on go-ethereum's crypto
 // package.
 //
-// Ratio's API is documented only in part; ../shared/reference of the
-// project lists every fact with its source. Where this package relies on a
-// guess (status codes of some errors, the error code of a wrong OTP) the
-// comment says GUESS.
+// Ratio's API is documented only in part. Where this package relies on
+// what Ratio's documentation does not state (status codes of some errors,
+// the error code of a wrong OTP), the comment says GUESS.
 package ratio

@@ -26,7 +26,7 @@
 // unknown route is 404 NOT_FOUND_ENDPOINT. Requests and answers conform to
 // Ratio's 2023 OpenAPI file (internal/openapi checks it in the tests).
 //
-// The model follows the contract (../shared/reference): any one factor
+// The model follows Ratio's documentation: any one factor
 // (wallet, SMS, email) gives a session; presenting its JWT while
 // authenticating another factor joins them into a new session; the valid
 // pairs are SMS+email and SMS+wallet, never email+wallet. A wallet Ratio
@@ -65,8 +65,8 @@
 //
 // # How it differs from the real Ratio
 //
-// Facts come from Ratio's docs and spec; everything marked GUESS in the
-// contract is a choice here, and a client must not depend on it:
+// Facts come from Ratio's documentation and API reference; where they are
+// silent the sandbox makes a choice, and a client must not depend on it:
 //
 //   - Status codes: 401 INVALID_SIGNATURE for a signature by another key or
 //     with no live challenge (400 for a malformed one); 401 INVALID_OTP for
