@@ -16,6 +16,7 @@ import (
 	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/pgstore"
+	"github.com/ratioflow/ratioflow/store/storeurl"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -203,8 +204,10 @@ func (b *bench) setUp(ctx context.Context) error {
 		}
 		b.latencySet = true
 	}
-	// Each replica's pool follows the workers, up to --pool-max.
-	maxConns := min(b.o.concurrency, b.o.poolMax)
+	maxConns, err := b.poolSize(ctx)
+	if err != nil {
+		return err
+	}
 	open := func(ctx context.Context, url string) (store.Store, error) {
 		if b.o.resume { // the killed run's store: a typo must not make an empty one
 			if err := storeExists(url); err != nil {
@@ -245,6 +248,30 @@ func (b *bench) setUp(ctx context.Context) error {
 		b.router.engines = append(b.router.engines, e)
 	}
 	return nil
+}
+
+// poolSize is each replica's pool: it follows the workers, up to
+// --pool-max, and with PostgreSQL the pools of all replicas (and of the
+// durable baseline) fit within the connections the server has free.
+func (b *bench) poolSize(ctx context.Context) (int, error) {
+	size := min(b.o.concurrency, b.o.poolMax)
+	t, err := storeurl.Parse(b.o.storeURL)
+	if err != nil || t.Kind != storeurl.Postgres {
+		return size, nil
+	}
+	free, err := pgstore.FreeConns(ctx, t.DSN)
+	if err != nil {
+		return 0, fmt.Errorf("open store: %w", err)
+	}
+	pools := b.o.replicas
+	if b.o.durable {
+		pools++
+	}
+	if pools*size > free {
+		size = max(free/pools, 2)
+		fmt.Fprintf(b.env.stderr, "PostgreSQL has %d connections free: %d pools of %d\n", free, pools, size)
+	}
+	return size, nil
 }
 
 // benchHTTPClient keeps a connection per worker open to the sandbox, for

@@ -86,6 +86,30 @@ const freeConnsSQL = `SELECT current_setting('max_connections')::int
 	- greatest(current_setting('max_connections')::int / 10, 5)
 	- (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int + 1`
 
+// FreeConns returns how many more connections the server at dsn takes
+// now, as OpenWith counts them: max_connections, less the connections
+// reserved for superusers, those open and a headroom of a tenth of
+// max_connections (at least 5). Pools open their connections as they need
+// them, so a program opening several pools at once (replicas in one
+// process) checks that their sizes add up within it.
+func FreeConns(ctx context.Context, dsn string) (int, error) {
+	cfg, err := ParseConfig(dsn)
+	if err != nil {
+		return 0, err
+	}
+	cfg.MaxConns = 1
+	pool, err := connect(ctx, cfg, dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	var free int
+	if err := pool.QueryRow(ctx, freeConnsSQL).Scan(&free); err != nil {
+		return 0, fmt.Errorf("PostgreSQL %s: read max_connections: %s", redact(dsn), scrub(err.Error(), dsn))
+	}
+	return free, nil
+}
+
 // fitPool returns pool, or a smaller one in its place if the server has
 // fewer connections free than pool may open.
 func fitPool(ctx context.Context, pool *pgxpool.Pool, cfg *pgxpool.Config, dsn string) (*pgxpool.Pool, error) {

@@ -58,3 +58,32 @@ func TestOpenWith_NegativeSize(t *testing.T) {
 		t.Errorf("OpenWith(MaxConns -1) = %v, want an error naming the pool size", err)
 	}
 }
+
+func TestFreeConns(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	free, err := pgstore.FreeConns(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Holding a pool's connections open leaves fewer free.
+	s, err := pgstore.OpenWith(t.Context(), dsn, pgstore.Options{MaxConns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var conns []interface{ Release() }
+	for range 3 {
+		c, err := s.Pool().Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	after, err := pgstore.FreeConns(t.Context(), dsn)
+	for _, c := range conns {
+		c.Release()
+	}
+	if err != nil || free <= 0 || after > free-3 {
+		t.Errorf("FreeConns = %d, then %d with 3 more open (%v), want positive and at least 3 fewer", free, after, err)
+	}
+}
