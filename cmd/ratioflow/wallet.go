@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/ratioflow/ratioflow/ratio"
+	"github.com/ratioflow/ratioflow/ratio/sandbox"
 )
 
 const walletAbout = `
@@ -50,11 +49,11 @@ func walletNew(e *env, args []string) error {
 	if err := noArgs(fs, args); err != nil {
 		return err
 	}
-	key, err := crypto.GenerateKey()
+	w, err := sandbox.NewWallet()
 	if err != nil {
-		return fmt.Errorf("generate the key: %w", err)
+		return err
 	}
-	fmt.Fprintf(e.stdout, "address  %s\nkey      %x\n", crypto.PubkeyToAddress(key.PublicKey), crypto.FromECDSA(key))
+	fmt.Fprintf(e.stdout, "address  %s\nkey      %x\n", w.Address, crypto.FromECDSA(w.Key))
 	fmt.Fprintln(e.stderr, "(a dev key in the clear: for trying flows, never for funds)")
 	return nil
 }
@@ -80,11 +79,11 @@ func walletSign(e *env, args []string) error {
 	case *keyHex == "":
 		return usageErrorf("wallet sign", "give --key KEY (or set %s): the key 'ratioflow wallet new' printed", envWalletKey)
 	}
-	key, err := parseWalletKey(*keyHex)
+	w, err := parseWalletKey(*keyHex)
 	if err != nil {
 		return usageErrorf("wallet sign", "--key: %v", err)
 	}
-	sig, err := ratio.SignPersonal(key, pos[0])
+	sig, err := w.Sign(pos[0])
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
@@ -92,16 +91,16 @@ func walletSign(e *env, args []string) error {
 	return nil
 }
 
-// parseWalletKey reads a secp256k1 key of 64 hex digits, 0x or not. Its
-// errors never repeat the key.
-func parseWalletKey(s string) (*ecdsa.PrivateKey, error) {
+// parseWalletKey reads the wallet of a secp256k1 key of 64 hex digits, 0x
+// or not. Its errors never repeat the key.
+func parseWalletKey(s string) (*sandbox.Wallet, error) {
 	s = strings.TrimPrefix(strings.TrimSpace(s), "0x")
 	if len(s) != 64 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
 		return nil, fmt.Errorf("the key must be 64 hex digits, as 'ratioflow wallet new' prints (got %d characters)", len(s))
 	}
-	key, err := crypto.HexToECDSA(s)
+	w, err := sandbox.ParseWallet(s)
 	if err != nil {
 		return nil, fmt.Errorf("not a valid secp256k1 key")
 	}
-	return key, nil
+	return w, nil
 }
