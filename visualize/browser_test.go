@@ -12,21 +12,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ratioflow/ratioflow/internal/browsertest"
 )
 
-// chromiumFlags start Debian's Chromium headless, quiet and offline.
-var chromiumFlags = []chromedp.ExecAllocatorOption{
-	chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-	chromedp.Flag("disable-background-networking", true),
-	chromedp.Flag("disable-component-update", true),
-	chromedp.Flag("disable-sync", true),
+// chromiumFlags start Debian's Chromium headless, quiet and offline, with
+// the pages' scripts allowed to read files.
+var chromiumFlags = slices.Concat(browsertest.Flags, []chromedp.ExecAllocatorOption{
 	chromedp.Flag("allow-file-access-from-files", true),
 	chromedp.WindowSize(2400, 1600),
-}
+})
 
 // renderer renders Mermaid diagrams in one page of one headless Chromium,
 // with the pinned mermaid package loaded from visualize/mermaidcheck.
@@ -41,13 +41,7 @@ type renderer struct {
 // mermaid package is missing, unless CI=true: there that is a failure.
 func newRenderer(tb testing.TB) *renderer {
 	tb.Helper()
-	missing := func(what string) {
-		tb.Helper()
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(what)
-		}
-		tb.Skip(what)
-	}
+	missing := func(what string) { tb.Helper(); browsertest.Missing(tb, what) }
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
 		missing("chromium is not on PATH; install it with: apt-get install -y chromium")
