@@ -102,13 +102,15 @@ Run 'ratioflow <command> --help' for a command's flags, and
 'ratioflow --version' for the version.
 
 Environment:
-  RATIO_BASE_URL        where Ratio is (default: a sandbox started in-process)
+  RATIO_BASE_URL        where Ratio is (demo and bench default to a sandbox started
+                        in-process; serve needs it, --ratio or --sandbox)
   RATIO_CLIENT_ID       Ratio client credentials (never passed as flags)
   RATIO_CLIENT_SECRET
   RATIOFLOW_STORE       store URL: memory:, sqlite:PATH, postgres://...
   RATIOFLOW_SEAL_KEYS   keys sealing the flows' data: id:key pairs, comma-separated,
                         the first sealing (see docs/operations.md)
   RATIOFLOW_SEAL_KEY    or one key: 64 hex digits or base64 of 32 bytes
+  RATIOFLOW_<FLAG>      any flag of serve, e.g. RATIOFLOW_ADDR, RATIOFLOW_PENDING_TIMEOUT
 `)
 }
 
