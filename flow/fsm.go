@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/looplab/fsm"
@@ -157,4 +159,17 @@ func stateIn(f *transitions.Flow, s states.State) bool {
 		}
 	}
 	return false
+}
+
+// Flows returns the declared flows the engine runs (Options.Flows, or
+// transitions.All()), ordered by kind, for what describes them, such as
+// the flow API's OpenAPI document. The tables are the engine's: do not
+// change them.
+func (e *Engine) Flows() []*transitions.Flow {
+	out := make([]*transitions.Flow, 0, len(e.flows))
+	for _, c := range e.flows {
+		out = append(out, c.flow)
+	}
+	slices.SortFunc(out, func(a, b *transitions.Flow) int { return strings.Compare(string(a.Kind), string(b.Kind)) })
+	return out
 }

@@ -55,7 +55,7 @@ func TestUI_InjectedWallet(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := browsertest.Start(t, 2*time.Minute, chromedp.WindowSize(1100, 1000))
-	v := &visitor{t: t, ctx: ctx}
+	v := &browsertest.Page{T: t, Ctx: ctx}
 	calls := make(chan string, 4)
 	if err := chromedp.Listen(ctx, func(ev any) {
 		if b, ok := ev.(*runtime.EventBindingCalled); ok && b.Name == "rfSign" {
@@ -84,27 +84,27 @@ func TestUI_InjectedWallet(t *testing.T) {
 	setup("inject the wallet", err)
 	go signFor(t, v, wallet, calls)
 
-	v.do("open the page", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.ID("start-form")))
+	v.Do("open the page", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.ID("start-form")))
 	if dev, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#dev").hidden`)); err != nil || !dev {
 		t.Errorf("outside development mode the dev band shows (hidden: %v, %v)", dev, err)
 	}
-	v.do("start with my wallet", chromedp.Click(button("Use my wallet")))
-	v.until("the address", fmt.Sprintf(`document.querySelector('#start-form [name="walletAddress"]').value === %q`, wallet.Address))
-	v.do("start", chromedp.Click(button("Start")))
-	v.inState("ChallengeIssued")
-	v.do("sign", chromedp.Click(button("Sign with my wallet")))
-	v.inState("WalletAuthed")
+	v.Do("start with my wallet", chromedp.Click(browsertest.Button("Use my wallet")))
+	v.Until("the address", fmt.Sprintf(`document.querySelector('#start-form [name="walletAddress"]').value === %q`, wallet.Address))
+	v.Do("start", chromedp.Click(browsertest.Button("Start")))
+	v.InState("ChallengeIssued")
+	v.Do("sign", chromedp.Click(browsertest.Button("Sign with my wallet")))
+	v.InState("WalletAuthed")
 	browsertest.Screenshot(t, ctx, "ui-injected-wallet")
 }
 
 // signFor answers the stub provider's personal_sign calls with wallet, as
 // the person's wallet would after they approved.
-func signFor(t *testing.T, v *visitor, wallet *sandbox.Wallet, calls <-chan string) {
+func signFor(t *testing.T, v *browsertest.Page, wallet *sandbox.Wallet, calls <-chan string) {
 	for {
 		var payload string
 		select {
 		case payload = <-calls:
-		case <-v.ctx.Done():
+		case <-v.Ctx.Done():
 			return
 		}
 		var req signRequest
@@ -123,7 +123,7 @@ func signFor(t *testing.T, v *visitor, wallet *sandbox.Wallet, calls <-chan stri
 			t.Error(err)
 			continue
 		}
-		if _, err := chromedp.Run(v.ctx, chromedp.Evaluate[bool](fmt.Sprintf("window.__rfResolve(%d, %q)", req.ID, sig))); err != nil {
+		if _, err := chromedp.Run(v.Ctx, chromedp.Evaluate[bool](fmt.Sprintf("window.__rfResolve(%d, %q)", req.ID, sig))); err != nil {
 			t.Errorf("answer personal_sign: %v", err)
 		}
 	}

@@ -36,6 +36,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
@@ -97,6 +98,8 @@ type Handler struct {
 	// A handler wrapped in a server span (otelhttp) keeps that span's.
 	Propagator propagation.TextMapPropagator
 	mux        *http.ServeMux
+	doc        func() []byte      // the OpenAPI document, built once
+	kinds      []transitions.Kind // the engine's, in order
 }
 
 func (h *Handler) propagator() propagation.TextMapPropagator {
@@ -112,6 +115,16 @@ const maxBody = 64 << 10
 // New returns a handler serving e's flows to the callers subject identifies.
 func New(e *flow.Engine, subject SubjectFunc) *Handler {
 	h := &Handler{engine: e, subject: subject, Idempotency: NewMemoryIdempotency(0, 0), mux: http.NewServeMux()}
+	flows := e.Flows()
+	for _, f := range flows {
+		h.kinds = append(h.kinds, f.Kind)
+	}
+	h.doc = sync.OnceValue(func() []byte {
+		if !slices.Equal(flows, transitions.All()) {
+			return encodeOpenAPI(flows)
+		}
+		return openAPIDoc()
+	})
 	h.mux.HandleFunc("POST /v1/flows", h.idempotent(h.create))
 	h.mux.HandleFunc("GET /v1/flows", h.list)
 	h.mux.HandleFunc("GET /v1/flows/{id}", h.get)
@@ -157,11 +170,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Kind == "" {
-		h.problem(w, r, invalid("kind", "missing: one of "+kindList()))
+		h.problem(w, r, invalid("kind", "missing: one of "+h.kindList()))
 		return
 	}
-	if _, ok := transitions.Lookup(req.Kind); !ok {
-		h.problem(w, r, unknownKind(req.Kind))
+	if !slices.Contains(h.kinds, req.Kind) {
+		h.problem(w, r, h.unknownKind(req.Kind))
 		return
 	}
 	// With an Idempotency-Key the flow's ID follows from the key, so a
@@ -186,7 +199,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 
 // list answers the caller's flows, oldest first, a page at a time.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
-	q, p := listQuery(r.URL.Query())
+	q, p := h.listQuery(r.URL.Query())
 	if p != nil {
 		h.problem(w, r, p)
 		return
@@ -204,7 +217,7 @@ const listParams = "kind, running, limit, pageToken"
 
 // listQuery reads the query parameters of GET /v1/flows strictly: an
 // unknown, repeated or malformed parameter is refused, naming it.
-func listQuery(params url.Values) (flow.ListQuery, *problem) {
+func (h *Handler) listQuery(params url.Values) (flow.ListQuery, *problem) {
 	var q flow.ListQuery
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		vals := params[name]
@@ -214,8 +227,8 @@ func listQuery(params url.Values) (flow.ListQuery, *problem) {
 		v := vals[0]
 		switch name {
 		case "kind":
-			if _, ok := transitions.Lookup(transitions.Kind(v)); !ok {
-				return q, unknownKind(transitions.Kind(v))
+			if !slices.Contains(h.kinds, transitions.Kind(v)) {
+				return q, h.unknownKind(transitions.Kind(v))
 			}
 			q.Kind = transitions.Kind(v)
 		case "running":
@@ -295,14 +308,15 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
 	return true
 }
 
-// unknownKind refuses a kind that no flow has, listing the kinds there are.
-func unknownKind(k transitions.Kind) *problem {
-	return invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", k, kindList()))
+// unknownKind refuses a kind that no flow of the engine has, listing the
+// kinds there are.
+func (h *Handler) unknownKind(k transitions.Kind) *problem {
+	return invalid("kind", fmt.Sprintf("%q is not a flow kind: one of %s", k, h.kindList()))
 }
 
-func kindList() string {
+func (h *Handler) kindList() string {
 	var ks []string
-	for _, k := range transitions.Kinds() {
+	for _, k := range h.kinds {
 		ks = append(ks, string(k))
 	}
 	return strings.Join(ks, ", ")

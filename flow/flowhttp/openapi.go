@@ -26,19 +26,23 @@ const SubjectHeader = "X-Ratioflow-Subject"
 // form from it. The handler serves it at GET /openapi.json.
 func OpenAPI() []byte { return bytes.Clone(openAPIDoc()) }
 
-var openAPIDoc = sync.OnceValue(func() []byte {
-	b, err := json.MarshalIndent(buildOpenAPI(transitions.All()), "", "  ")
+var openAPIDoc = sync.OnceValue(func() []byte { return encodeOpenAPI(transitions.All()) })
+
+// encodeOpenAPI is the document of the API serving flows, as JSON.
+func encodeOpenAPI(flows []*transitions.Flow) []byte {
+	b, err := json.MarshalIndent(buildOpenAPI(flows), "", "  ")
 	if err != nil {
 		panic("flowhttp: encode the OpenAPI document: " + err.Error())
 	}
 	return append(b, '\n')
-})
+}
 
-// openAPI serves the document.
+// openAPI serves the document of the flows the handler's engine runs:
+// OpenAPI()'s, unless the engine was given other flows.
 func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(openAPIDoc())
+	_, _ = w.Write(h.doc())
 }
 
 // obj is a JSON object of the document; encoding/json writes its keys
