@@ -57,7 +57,11 @@ function readDocument(doc) {
   const start = doc.paths["/v1/flows"].post.requestBody.content["application/json"].schema;
   for (const [kind, ref] of Object.entries(resolve(start).discriminator.mapping)) {
     const s = resolve({ $ref: ref });
-    const fields = Object.entries(s.properties || {}).filter(([n]) => n !== "kind");
+    // The document's properties come sorted by name; its required list
+    // keeps the declared order, so the form follows it, optional fields last.
+    const order = (n) => { const i = (s.required || []).indexOf(n); return i < 0 ? Infinity : i; };
+    const fields = Object.entries(s.properties || {}).filter(([n]) => n !== "kind")
+      .sort(([a], [b]) => order(a) - order(b));
     state.kinds[kind] = { description: s.description || kind, fields, required: new Set(s.required || []) };
     for (const [n, f] of fields) state.fields[n] = f;
   }
@@ -185,7 +189,7 @@ function renderStart(kind, values) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const r = await api("POST", "/v1/flows", { kind, ...formValues(form) });
-    if (r.ok) { state.flow = r.data; state.problem = null; state.waits = {}; render(); return; }
+    if (r.ok) { state.flow = r.data; state.problem = null; state.waits = {}; await refreshCodes(); render(); return; }
     renderStart(kind, formValues(form));
     const p = r.data || { title: "HTTP " + r.status };
     const f = document.getElementById("start-form");
@@ -198,10 +202,10 @@ function renderStart(kind, values) {
 async function fire(event, form) {
   const body = form ? formValues(form) : {};
   const r = await api("POST", `/v1/flows/${encodeURIComponent(state.flow.id)}/events/${encodeURIComponent(event)}`, body);
-  settle(r, event);
+  await settle(r, event);
 }
 
-function settle(r, event) {
+async function settle(r, event) {
   if (r.ok) {
     state.flow = r.data;
     state.problem = null;
@@ -212,8 +216,8 @@ function settle(r, event) {
     if (p.flow) state.flow = p.flow;
     if (r.status === 429) state.waits[event] = Date.now() + 1000 * (p.retryAfter || r.retryAfter || 1);
   }
+  await refreshCodes(); // before the code buttons are drawn
   render();
-  refreshCodes();
 }
 
 function until(ms) { return Math.max(0, Math.ceil((ms - Date.now()) / 1000)); }
@@ -348,7 +352,6 @@ async function refreshCodes() {
     if (r.ok) state.codes[to] = r.data.otp;
   }
   renderCodes();
-  if (state.flow) render2Helpers();
 }
 
 function renderCodes() {
@@ -357,20 +360,6 @@ function renderCodes() {
   const known = state.sentTo.filter((t) => state.codes[t]);
   box.replaceChildren(known.length ? "Codes the sandbox sent: " : "No code sent yet.",
     ...known.map((t) => el("span", {}, " ", el("code", { "data-code-to": t }, `${t}: ${state.codes[t]}`))));
-}
-
-// render2Helpers redraws the flow so the code buttons show new codes,
-// keeping what was typed and the field errors.
-function render2Helpers() {
-  for (const form of document.querySelectorAll("form[data-event]")) {
-    for (const input of form.querySelectorAll('input[data-format="Otp"]')) {
-      const label = input.closest("label");
-      const old = label.querySelector(".helpers");
-      if (old) old.remove();
-      const h = helpers("Otp", input, form);
-      if (h) label.insertBefore(h, label.querySelector(".fielderror"));
-    }
-  }
 }
 
 async function init() {
