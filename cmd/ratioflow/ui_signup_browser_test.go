@@ -70,3 +70,40 @@ func TestUI_SignupThenSignin(t *testing.T) {
 	}
 	browsertest.Screenshot(t, ctx, "ui-signed-in")
 }
+
+// TestUI_LinkFactorsFirst links a new wallet to a returning user by the
+// codes first, the fourth flow through the one page, and asks for a new
+// code too early: the resend cooldown shows as a wait.
+func TestUI_LinkFactorsFirst(t *testing.T) {
+	lines, _ := started(t, nil, "serve", "--sandbox", "--ui", "--addr", "127.0.0.1:0", "--store", sqliteStore(t))
+	base := waitLine(t, lines, "ratioflow serve listening on ")
+	ctx := browsertest.Start(t, 2*time.Minute, chromedp.WindowSize(1100, 1300))
+	p := &browsertest.Page{T: t, Ctx: ctx}
+	const phone, email = "+12025550123", "ada@example.com" // the seed form's
+
+	p.Do("open the page", chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.ID("start-form")))
+	p.Do("seed a returning user", chromedp.Click(browsertest.Button("Seed a returning user")))
+	p.Until("the seeded user", `document.querySelector("#seed-result").textContent.includes("seeded")`)
+	startKind(p, "link-factors-first")
+	p.Do("start", chromedp.Click(browsertest.Button("Use the dev wallet")), chromedp.Click(browsertest.Button("Start")))
+	p.InState("New")
+	p.Fill("submit_phone", "phoneNumber", phone)
+	p.Submit("submit_phone")
+	p.InState("SmsFirstSent")
+	p.Submit("resend_otp")
+	p.Until("the cooldown", `document.querySelector("#wait") !== null`)
+	if got := p.Text("#wait"); !strings.Contains(got, "before resend_otp") {
+		t.Errorf("a resend within the cooldown shows %q, want a wait", got)
+	}
+	p.Do("use the SMS code", chromedp.Click(browsertest.Button("Use the code sent to "+phone)))
+	p.Submit("submit_otp")
+	p.InState("SmsVerified")
+	p.Fill("submit_email", "emailAddress", email)
+	p.Submit("submit_email")
+	p.InState("EmailSent")
+	p.Do("use the email code", chromedp.Click(browsertest.Button("Use the code sent to "+email)))
+	p.Submit("submit_otp")
+	p.InState("ChallengeIssued")
+	p.Do("sign", chromedp.Click(browsertest.Button("Sign with the dev wallet")))
+	p.InState("Linked")
+}
