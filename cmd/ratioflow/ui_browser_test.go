@@ -40,9 +40,7 @@ func TestUI_LinkInTheBrowser(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "ui-challenge")
 	p.Do("sign", chromedp.Click(browsertest.Button("Sign with the dev wallet")))
 	p.InState("WalletAuthed")
-	p.Fill("submit_phone", "phoneNumber", phone)
-	p.Submit("submit_phone")
-	p.InState("PhoneConflict")
+	send(p, "submit_phone", "phoneNumber", phone, "PhoneConflict")
 	if got := p.Text(`[data-fact="last step"]`); !strings.Contains(got, "conflict") {
 		t.Errorf("after the returning user's phone, the last step shows %q, want the conflict", got)
 	}
@@ -68,19 +66,31 @@ func TestUI_LinkInTheBrowser(t *testing.T) {
 		t.Errorf("a wrong code shows %q beside the field, want the attempts left (the view says %q)", got, left)
 	}
 	browsertest.Screenshot(t, ctx, "ui-wrong-code")
-	p.Do("use the SMS code", chromedp.Click(browsertest.Button("Use the code sent to "+phone)))
-	p.Submit("submit_otp")
-	p.InState("SmsVerified")
-	p.Fill("submit_email", "emailAddress", email)
-	p.Submit("submit_email")
-	p.InState("EmailSent")
-	p.Do("use the email code", chromedp.Click(browsertest.Button("Use the code sent to "+email)))
-	p.Submit("submit_otp")
-	p.InState("Linked")
+	useCode(p, phone, "SmsVerified")
+	send(p, "submit_email", "emailAddress", email, "EmailSent")
+	useCode(p, email, "Linked")
 	if got := p.Text("#end"); !strings.Contains(got, "Linked") || len(got) < len("Linked: ")+10 {
 		t.Errorf("the end shows %q, want the state and the flow's message", got)
 	}
 	browsertest.Screenshot(t, ctx, "ui-linked")
+}
+
+// send types v into the field of event's form, sends it, and waits for
+// the flow to reach want.
+func send(p *browsertest.Page, event, field, v, want string) {
+	p.T.Helper()
+	p.Fill(event, field, v)
+	p.Submit(event)
+	p.InState(want)
+}
+
+// useCode sends the code the sandbox sent to to, and waits for the flow
+// to reach want.
+func useCode(p *browsertest.Page, to, want string) {
+	p.T.Helper()
+	p.Do("use the code sent to "+to, chromedp.Click(browsertest.Button("Use the code sent to "+to)))
+	p.Submit("submit_otp")
+	p.InState(want)
 }
 
 // wrongCode is a 6-digit code other than the one the page shows as sent.

@@ -47,9 +47,7 @@ func TestUI_SignupThenSignin(t *testing.T) {
 	p.InState("ChallengeIssued")
 	p.Do("sign", chromedp.Click(browsertest.Button("Sign with the dev wallet")))
 	p.InState("SmsSent")
-	p.Do("use the code", chromedp.Click(browsertest.Button("Use the code sent to "+phone)))
-	p.Submit("submit_otp")
-	p.InState("UserCreated")
+	useCode(p, phone, "UserCreated")
 	if got := p.Text(`[data-fact="user"]`); !strings.Contains(got, "Grace Hopper") {
 		t.Errorf("the created user shows %q, want Grace Hopper", got)
 	}
@@ -59,12 +57,8 @@ func TestUI_SignupThenSignin(t *testing.T) {
 	p.InState("ChallengeIssued")
 	p.Do("sign", chromedp.Click(browsertest.Button("Sign with the dev wallet")))
 	p.InState("WalletAuthed")
-	p.Fill("submit_phone", "phoneNumber", phone)
-	p.Submit("submit_phone")
-	p.InState("SmsSent")
-	p.Do("use the new code", chromedp.Click(browsertest.Button("Use the code sent to "+phone)))
-	p.Submit("submit_otp")
-	p.InState("SignedIn")
+	send(p, "submit_phone", "phoneNumber", phone, "SmsSent")
+	useCode(p, phone, "SignedIn")
 	if got := p.Text("#end"); !strings.Contains(got, "signed in") {
 		t.Errorf("the end shows %q, want the sign-in's message", got)
 	}
@@ -87,23 +81,15 @@ func TestUI_LinkFactorsFirst(t *testing.T) {
 	startKind(p, "link-factors-first")
 	p.Do("start", chromedp.Click(browsertest.Button("Use the dev wallet")), chromedp.Click(browsertest.Button("Start")))
 	p.InState("New")
-	p.Fill("submit_phone", "phoneNumber", phone)
-	p.Submit("submit_phone")
-	p.InState("SmsFirstSent")
+	send(p, "submit_phone", "phoneNumber", phone, "SmsFirstSent")
 	p.Submit("resend_otp")
 	p.Until("the cooldown", `document.querySelector("#wait") !== null`)
 	if got := p.Text("#wait"); !strings.Contains(got, "before resend_otp") {
 		t.Errorf("a resend within the cooldown shows %q, want a wait", got)
 	}
-	p.Do("use the SMS code", chromedp.Click(browsertest.Button("Use the code sent to "+phone)))
-	p.Submit("submit_otp")
-	p.InState("SmsVerified")
-	p.Fill("submit_email", "emailAddress", email)
-	p.Submit("submit_email")
-	p.InState("EmailSent")
-	p.Do("use the email code", chromedp.Click(browsertest.Button("Use the code sent to "+email)))
-	p.Submit("submit_otp")
-	p.InState("ChallengeIssued")
+	useCode(p, phone, "SmsVerified")
+	send(p, "submit_email", "emailAddress", email, "EmailSent")
+	useCode(p, email, "ChallengeIssued")
 	p.Do("sign", chromedp.Click(browsertest.Button("Sign with the dev wallet")))
 	p.InState("Linked")
 }
