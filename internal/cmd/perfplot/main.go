@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // result is what perfplot reads of bench's JSON line.
@@ -91,6 +92,9 @@ func run(bin, out, stores, levels, latency, title string, flows int) error {
 	lines = append(lines, raw)
 	if title == "" {
 		title = fmt.Sprintf("link flows per second against concurrency (Ratio answering in %s)", latency)
+		if d, err := time.ParseDuration(latency); err == nil && d == 0 {
+			title = "link flows per second against concurrency (Ratio answering at once)"
+		}
 	}
 	svg, err := plot(title, cs, lines)
 	if err != nil {
