@@ -148,6 +148,8 @@ func parseBench(e *env, args []string) (*benchOpts, error) {
 		return nil, usageErrorf("bench", "--replicas must be from 1 to %d", maxReplicas)
 	case o.poolMax < 1:
 		return nil, usageErrorf("bench", "--pool-max must be at least 1")
+	case o.durable && o.resume:
+		return nil, usageErrorf("bench", "--durable measures a new run: --resume, which finishes an old one, has no baseline")
 	}
 	o.storeURL = firstNonEmpty(o.storeURL, e.getenv(envStore), defaultBenchStore())
 	return o, nil
@@ -230,7 +232,7 @@ func (b *bench) setUp(ctx context.Context) error {
 		// A send whose outcome a killed process never learned blocks the
 		// next one for this long; a bench has no person to wait for it.
 		ResendCooldown: min(b.o.pendingTimeout, 2*time.Second)}
-	if b.o.durable && !b.o.resume {
+	if b.o.durable {
 		if pg, ok := b.stores[0].(*pgstore.Store); ok {
 			maxConns = pg.MaxConns() // the engine's pool, as sized
 		}

@@ -63,6 +63,7 @@ func TestRun(t *testing.T) {
 		{name: "bench without replicas", args: []string{"bench", "--replicas", "0"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
 		{name: "bench without a pool", args: []string{"bench", "--pool-max", "0"}, wantCode: 2, wantStderr: []string{"--pool-max must be at least 1"}},
 		{name: "serve without a pool", args: []string{"serve", "--sandbox", "--pool-max", "0"}, wantCode: 2, wantStderr: []string{"--pool-max must be at least 1"}},
+		{name: "bench --durable --resume", args: []string{"bench", "--durable", "--resume"}, wantCode: 2, wantStderr: []string{"--durable measures a new run"}},
 		{name: "bench with too many replicas", args: []string{"bench", "--replicas", "17"}, wantCode: 2, wantStderr: []string{"--replicas must be from 1 to 16"}},
 		{name: "bench negative latency", args: []string{"bench", "--latency", "-1s"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
 		{name: "sandbox negative latency", args: []string{"sandbox", "--latency", "-5ms"}, wantCode: 2, wantStderr: []string{"--latency must not be negative"}},
