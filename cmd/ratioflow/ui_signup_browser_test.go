@@ -84,7 +84,7 @@ func TestUI_LinkFactorsFirst(t *testing.T) {
 	send(p, "submit_phone", "phoneNumber", phone, "SmsFirstSent")
 	p.Submit("resend_otp")
 	p.Until("the cooldown", `document.querySelector("#wait") !== null`)
-	if got := p.Text("#wait"); !strings.Contains(got, "before resend_otp") {
+	if got := p.Text("#wait"); !strings.Contains(got, "resend_otp has to wait") {
 		t.Errorf("a resend within the cooldown shows %q, want a wait", got)
 	}
 	useCode(p, phone, "SmsVerified")

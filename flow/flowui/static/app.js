@@ -265,9 +265,10 @@ function render() {
     if (p && p.event === n.event && markField(form, p)) placed = true;
     forms.push(form);
   }
-  if (p && !placed && p.code !== "expired") parts.push(problemBox(p));
-  if (wait) parts.push(el("div", { class: "wait", id: "wait" }, `Ratio asked to wait before ${p.event}: try again in `,
-    el("span", { "data-until": state.waits[p.event] }, ""), "."));
+  // A 429 is a wait, not a failure: it shows as one while it lasts.
+  if (p && !placed && p.code !== "expired" && !wait) parts.push(problemBox(p));
+  if (wait) parts.push(el("div", { class: "wait", id: "wait", "data-code": p.code }, `${p.event} has to wait: try again in `,
+    el("span", { "data-until": state.waits[p.event] }, ""), ".", el("div", { class: "meta" }, p.detail || "")));
   parts.push(...forms, el("p", {}, el("button", { type: "button", class: "secondary", onclick: reload }, "Reload the flow")));
   box.replaceChildren(...parts);
   tick();
