@@ -279,7 +279,7 @@ func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.L
 				return
 			}
 		}
-		if ui != nil && strings.HasPrefix(r.URL.Path, flowui.Prefix) {
+		if ui != nil && (strings.HasPrefix(r.URL.Path, flowui.Prefix) || r.URL.Path+"/" == flowui.Prefix) {
 			ui.ServeHTTP(w, r)
 			return
 		}

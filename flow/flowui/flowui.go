@@ -50,7 +50,7 @@ func New(sb Sandbox) (*Handler, error) {
 }
 
 // ServeHTTP serves the page's files under Prefix and the development
-// hooks under Prefix+"dev/".
+// hooks under Prefix+"dev/", and redirects Prefix without its slash.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, Prefix+"dev/"); ok {
 		if h.dev == nil {
@@ -58,6 +58,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.dev.serve(w, r, rest)
+		return
+	}
+	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
+		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, Prefix) {

@@ -47,6 +47,9 @@ func TestPage_WithoutSandboxHasNoHooks(t *testing.T) {
 	if w := do(t, h, "GET", "/ui/", ""); w.Code != 200 || !strings.Contains(w.Body.String(), "app.js") {
 		t.Errorf("GET /ui/: %d %q", w.Code, w.Body.String())
 	}
+	if w := do(t, h, "GET", "/ui", ""); w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != "/ui/" {
+		t.Errorf("GET /ui: %d to %q, want a redirect to /ui/", w.Code, w.Header().Get("Location"))
+	}
 	for _, p := range []string{"/ui/dev/session", "/ui/dev/otp?to=x"} {
 		if w := do(t, h, "GET", p, ""); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s without a sandbox: %d, want 404", p, w.Code)
