@@ -200,6 +200,7 @@ func (d *data) encode(b []byte) []byte {
 		e.int(int64(k.Step.Status))
 		e.str(k.Step.Code)
 		e.str(k.Step.Message)
+		e.bool(k.Failed)
 	}
 	return e.b
 }
@@ -243,7 +244,7 @@ func decodeData(b []byte) (*data, error) {
 	d.UncertainAuth = r.str()
 	if r.bool() {
 		d.Keyed = &keyedStep{Key: r.str(), Step: lastStep{Event: r.str(), Outcome: r.str(), Status: int(r.int()),
-			Code: r.str(), Message: r.str()}}
+			Code: r.str(), Message: r.str()}, Failed: r.bool()}
 	}
 	if r.err != nil {
 		return nil, r.err

@@ -78,6 +78,10 @@ type userInfo struct {
 type keyedStep struct {
 	Key  string   `json:"key"`
 	Step lastStep `json:"step"`
+	// Failed reports that the step answered an error: a failure that left
+	// the flow where it was, or the last wrong code. A failure outcome
+	// that moved the flow (a 409 leading to PhoneConflict) was no error.
+	Failed bool `json:"failed,omitempty"`
 }
 
 type lastStep struct {

@@ -377,3 +377,23 @@ func TestEngine_StepKeyedRefusalCostsOneAttempt(t *testing.T) {
 		t.Fatalf("a new request with the right code = %v, %v; want SmsVerified", got.State, err)
 	}
 }
+
+// A step whose failure outcome moved the flow (409 on the phone, to
+// PhoneConflict) was no error: retried with its key, it answers the view
+// again, not an error.
+func TestEngine_StepKeyedMoveIsNoError(t *testing.T) {
+	h := flowtest.New(t)
+	ctx := context.Background()
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, linkConflict(w, p)[:2])
+	for i := range 2 {
+		got, err := h.NewEngine().StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitPhone, "key-phone", flow.Input{PhoneNumber: p.Phone})
+		if err != nil || got.State != states.PhoneConflict {
+			t.Fatalf("try %d of submit_phone with its key = %v, %v; want PhoneConflict and no error", i+1, got.State, err)
+		}
+	}
+	if n := h.Sandbox.Stats().Calls[ratio.OpSendSMS.Route()]; n != 1 {
+		t.Errorf("sms:send made %d times, want 1", n)
+	}
+}

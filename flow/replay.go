@@ -52,8 +52,8 @@ func (r *run) replay(ctx context.Context) (*View, error) {
 func (r *run) replayedError() error {
 	k := r.d.Keyed
 	o := transitions.Outcome(k.Step.Outcome)
-	if !failure(o) {
-		return nil
+	if !k.Failed {
+		return nil // it moved the flow: its view is its answer
 	}
 	var t *transitions.Transition
 	for i := range r.c.flow.Transitions {
@@ -64,9 +64,6 @@ func (r *run) replayedError() error {
 	}
 	if t == nil {
 		return nil
-	}
-	if o != transitions.AttemptsExhausted && r.rec.State.Terminal() {
-		return nil // the step moved the flow to its end: that is its answer
 	}
 	res := result{outcome: o, status: k.Step.Status, code: k.Step.Code, message: k.Step.Message}
 	if k.Step.Status != 0 {

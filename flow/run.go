@@ -162,10 +162,7 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 			res.outcome = transitions.AttemptsExhausted
 		}
 	}
-	if r.stepKey != "" && !t.Auto {
-		r.d.Keyed = &keyedStep{Key: r.stepKey, Step: lastStep{Event: string(t.Event), Outcome: string(res.outcome),
-			Status: res.status, Code: res.code, Message: res.message}}
-	}
+
 	edge, ok := t.Edge(res.outcome)
 	if !ok {
 		return fmt.Errorf("flow %s: %s declares no edge for outcome %s", r.c.flow.Kind, t.Event, res.outcome)
@@ -179,6 +176,11 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 	if err != nil {
 		return err
 	}
+	failed := (to == from && failure(res.outcome)) || res.outcome == transitions.AttemptsExhausted
+	if r.stepKey != "" && !t.Auto {
+		r.d.Keyed = &keyedStep{Key: r.stepKey, Failed: failed, Step: lastStep{Event: string(t.Event),
+			Outcome: string(res.outcome), Status: res.status, Code: res.code, Message: res.message}}
+	}
 	r.record(t, res, from, to)
 	if to != from {
 		r.preclaim()
@@ -187,7 +189,7 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 		r.rec.Pending, r.claimed = nil, nil
 		return err
 	}
-	if (to == from && failure(res.outcome)) || res.outcome == transitions.AttemptsExhausted {
+	if failed {
 		return r.stepError(t, res)
 	}
 	return nil
