@@ -201,6 +201,7 @@ func (d *data) encode(b []byte) []byte {
 		e.str(k.Step.Code)
 		e.str(k.Step.Message)
 		e.bool(k.Failed)
+		e.bool(k.Spent)
 	}
 	return e.b
 }
@@ -244,7 +245,7 @@ func decodeData(b []byte) (*data, error) {
 	d.UncertainAuth = r.str()
 	if r.bool() {
 		d.Keyed = &keyedStep{Key: r.str(), Step: lastStep{Event: r.str(), Outcome: r.str(), Status: int(r.int()),
-			Code: r.str(), Message: r.str()}, Failed: r.bool()}
+			Code: r.str(), Message: r.str()}, Failed: r.bool(), Spent: r.bool()}
 	}
 	if r.err != nil {
 		return nil, r.err

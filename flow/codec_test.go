@@ -26,7 +26,7 @@ func full() *data {
 		Backoffs: 3, RetryAt: t.Add(3 * time.Second), UncertainSendAt: t.Add(4 * time.Second), CreateUncertain: true,
 		UncertainAuth: "otp/sms:authenticate",
 		Keyed: &keyedStep{Key: "9f86d081884c7d65", Step: lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401,
-			Code: "INVALID_OTP", Message: "wrong or expired code"}, Failed: true},
+			Code: "INVALID_OTP", Message: "wrong or expired code"}, Failed: true, Spent: true},
 		Last: &lastStep{Event: "submit_otp", Outcome: "invalid_otp", Status: 401, Code: "INVALID_OTP", Message: "wrong or expired code"},
 	}
 }

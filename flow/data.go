@@ -82,6 +82,9 @@ type keyedStep struct {
 	// the flow where it was, or the last wrong code. A failure outcome
 	// that moved the flow (a 409 leading to PhoneConflict) was no error.
 	Failed bool `json:"failed,omitempty"`
+	// Spent reports that the error was a spent code or challenge (see
+	// spent.go), which costs no attempt.
+	Spent bool `json:"spent,omitempty"`
 }
 
 type lastStep struct {

@@ -397,3 +397,22 @@ func TestEngine_StepKeyedMoveIsNoError(t *testing.T) {
 		t.Errorf("sms:send made %d times, want 1", n)
 	}
 }
+
+// A spent code's refusal retried with its key is still the spent refusal,
+// which costs no attempt.
+func TestEngine_StepKeyedSpentStaysSpent(t *testing.T) {
+	h := flowtest.New(t)
+	ctx := context.Background()
+	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
+	h.SeedUser(p)
+	v := h.Run(transitions.KindLink, toSmsFirstSent(w, p))
+	code := h.OTP(p.Phone)
+	stepAndDie(t, h, dyingInAuth(t, h.Ratio, true), v.ID, transitions.SubmitOTP, flow.Input{OTP: code})
+	h.Clock.Advance(h.Engine.Policy().PendingTimeout)
+	for i := range 2 {
+		got, err := h.NewEngine().StepKeyed(ctx, v.ID, h.Subject, transitions.SubmitOTP, "key-spent", flow.Input{OTP: code})
+		if !errors.Is(err, flow.ErrSpent) || *got.AttemptsLeft != 3 {
+			t.Fatalf("try %d = %v, %d attempts left; want the spent refusal and all 3 attempts", i+1, err, *got.AttemptsLeft)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (r *run) replayedError() error {
 	if t == nil {
 		return nil
 	}
-	res := result{outcome: o, status: k.Step.Status, code: k.Step.Code, message: k.Step.Message}
+	res := result{outcome: o, status: k.Step.Status, code: k.Step.Code, message: k.Step.Message, spent: k.Spent}
 	if k.Step.Status != 0 {
 		res.err = &ratio.APIError{Op: ratio.Op(t.Call).Route(), Status: k.Step.Status, Code: k.Step.Code}
 	} else {

@@ -178,7 +178,7 @@ func (r *run) finish(ctx context.Context, t *transitions.Transition, res result)
 	}
 	failed := (to == from && failure(res.outcome)) || res.outcome == transitions.AttemptsExhausted
 	if r.stepKey != "" && !t.Auto {
-		r.d.Keyed = &keyedStep{Key: r.stepKey, Failed: failed, Step: lastStep{Event: string(t.Event),
+		r.d.Keyed = &keyedStep{Key: r.stepKey, Failed: failed, Spent: res.spent, Step: lastStep{Event: string(t.Event),
 			Outcome: string(res.outcome), Status: res.status, Code: res.code, Message: res.message}}
 	}
 	r.record(t, res, from, to)
