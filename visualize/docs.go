@@ -23,7 +23,8 @@ const DocsCommand = "go run ./visualize/internal/gendocs"
 const ImagesCommand = `RATIOFLOW_SCREENSHOTS=$PWD/docs/images go test ./visualize -count=1 ` +
 	`-run 'TestRendered/^(link\.(overview|state)|audit-run\.overview|stats-link\.overview)\.mmd$'`
 
-// seedTitles names the spec's pages the flows come from (../shared/seeds).
+// seedTitles names the pages of Ratio's guides the flows come from, by
+// the numbers the tables' Seeds field uses.
 var seedTitles = map[string]string{
 	"000": "Link a new Signing Wallet to an Existing User",
 	"001": "Link a new Signing Wallet to an Existing User", // a second capture of 000

@@ -1,10 +1,9 @@
 package openapi
 
 // The allow-list: response statuses Ratio's 2023 file does not list for an
-// operation, but that the contract (../shared/reference/ratio-api-contract.md)
-// found in Ratio's guides, or that ratioflow's sandbox gives on purpose
-// where Ratio's real answer is unknown. An allowed status must carry the
-// Error schema. Keep every entry commented with where it comes from.
+// operation, but that Ratio's guides document, or that ratioflow's sandbox
+// gives on purpose where Ratio's real answer is unknown. An allowed status
+// must carry the Error schema. Keep every entry commented with where it comes from.
 
 // anyOperation lists statuses any operation may answer.
 var anyOperation = map[int]string{

@@ -1,6 +1,6 @@
 // Package openapi checks request and response bodies against Ratio's
-// published OpenAPI 3.0 description, ratio-openapi-2023.yaml (the newest
-// copy found, see ../shared/reference), converted once to JSON and embedded.
+// published OpenAPI 3.0 description of 2023, ratio-openapi-2023.yaml (the
+// newest published copy), converted once to JSON and embedded.
 //
 // The checks are kin-openapi's (github.com/getkin/kin-openapi), the
 // validator that also checks ratioflow's own API document: its router finds
