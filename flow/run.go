@@ -203,7 +203,7 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 		// The write that entered this state checked t's guards and pacing
 		// and recorded its call: make it.
 		r.claimed = nil
-		return r.callRatio(ctx, t, in, now)
+		return r.callRatio(ctx, t, in, now), nil
 	}
 	if g := r.guard(t, now); g != nil {
 		if e, _ := t.Edge(transitions.Refused); e.To == transitions.Stay {
@@ -220,22 +220,28 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 	if err := r.claim(ctx, t, now); err != nil {
 		return result{}, err
 	}
-	return r.callRatio(ctx, t, in, now)
+	return r.callRatio(ctx, t, in, now), nil
 }
 
 // callRatio makes t's Ratio call, recorded as pending at now. The call
 // does not depend on the step's caller (see run.step): it runs until
 // Ratio answers or Policy.CallTimeout passes, and the lease of its pending
 // record is renewed meanwhile, so no other process takes the step for dead.
-func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Input, now time.Time) (result, error) {
-	callCtx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
+func (r *run) callRatio(ctx context.Context, t *transitions.Transition, in *Input, now time.Time) result {
+	stop := r.holdLease(ctx)
+	defer stop()
+	return r.timedCall(ctx, t, in, now)
+}
+
+// timedCall makes t's Ratio call within Policy.CallTimeout, in a span of
+// its own, and times it.
+func (r *run) timedCall(ctx context.Context, t *transitions.Transition, in *Input, now time.Time) result {
+	ctx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
 	defer cancel()
-	stop := r.holdLease(callCtx)
 	started := time.Now()
-	res := r.e.tracedCall(callCtx, t, func(ctx context.Context) result { return r.e.call(ctx, t, r.d, in, now) })
+	res := r.e.tracedCall(ctx, t, func(ctx context.Context) result { return r.e.call(ctx, t, r.d, in, now) })
 	res.duration = time.Since(started)
-	stop()
-	return res, nil
+	return res
 }
 
 // claim records the call t is about to make: a compare-and-swap write that

@@ -22,15 +22,6 @@ import (
 //     StepError.Spent, "challenge_spent" in the API.
 // A new code sent, or the authentication succeeding, ends the uncertainty.
 
-// authCall reports whether c authenticates with a single-use input.
-func authCall(c transitions.Call) bool {
-	switch c {
-	case transitions.CallAuthenticateSMS, transitions.CallAuthenticateEmail, transitions.CallAuthenticateWallet:
-		return true
-	}
-	return false
-}
-
 // spent reports whether res, an answer to t, is Ratio refusing input that
 // an earlier attempt whose answer was lost may have spent.
 func (r *run) spent(t *transitions.Transition, res result) bool {
@@ -81,11 +72,7 @@ func (r *run) freshChallenge(ctx context.Context) []store.HistoryEntry {
 		return nil
 	}
 	now := r.e.now()
-	cctx, cancel := context.WithTimeout(ctx, r.e.policy.CallTimeout)
-	defer cancel()
-	started := time.Now()
-	res := r.e.tracedCall(cctx, t, func(ctx context.Context) result { return r.e.call(ctx, t, r.d, &Input{}, now) })
-	res.duration = time.Since(started)
+	res := r.timedCall(ctx, t, &Input{}, now)
 	if res.outcome == transitions.OK && res.apply != nil {
 		res.apply(r.d)
 		r.fresh = true
