@@ -182,12 +182,7 @@ func (e *Engine) restart(ctx context.Context, kind transitions.Kind, id, subject
 	if r.rec.Kind != string(kind) {
 		return nil, fmt.Errorf("%w: it started a %s flow", ErrKeyReused, r.rec.Kind)
 	}
-	if err := r.prepare(ctx); err != nil {
-		return r.viewOrNil(), err
-	}
-	r.chain = true
-	err = r.autos(ctx)
-	return r.view(), err
+	return r.resume(ctx)
 }
 
 // startData checks a flow's start input and returns the initial data.
@@ -322,12 +317,17 @@ func (e *Engine) Resume(ctx context.Context, id, subject string) (*View, error) 
 	if err != nil {
 		return nil, err
 	}
-	ctx = context.WithoutCancel(ctx) // as in run.step
+	return r.resume(context.WithoutCancel(ctx)) // as in run.step
+}
+
+// resume is Resume on a loaded flow: reconcile, expire if due, then the
+// automatic steps.
+func (r *run) resume(ctx context.Context) (*View, error) {
 	if err := r.prepare(ctx); err != nil {
 		return r.viewOrNil(), err
 	}
 	r.chain = true
-	err = r.autos(ctx)
+	err := r.autos(ctx)
 	return r.view(), err
 }
 
