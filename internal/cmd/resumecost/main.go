@@ -1,8 +1,8 @@
 // Command resumecost measures what resuming a flow costs as a store grows:
 // it seeds PostgreSQL and SQLite stores of each size (by default 1000 and
 // 10000 flows: 90% ended with their histories, 9% running, 1% running
-// past their deadline), then times, round after round and size after
-// size, a step of a running flow (a real Engine.Step against the sandbox,
+// past their deadline), then times, sample after sample from one size to
+// the next, a step of a running flow (a real Engine.Step against the sandbox,
 // on an engine that has never seen the flow), a page of the running flows
 // (flows list --running), one subject's page (Engine.List's store query)
 // and a sweep of the due flows (ClaimExpired alone, and Engine.Sweep). It
@@ -145,12 +145,10 @@ func measureDB(ctx context.Context, o *options, sb *sandboxRatio, name string, o
 			return fmt.Errorf("%s: size: %w", name, err)
 		}
 	}
-	for round := range o.rounds {
-		for i, r := range runners {
-			fmt.Fprintf(stderr, "%s: round %d of %d, %d flows\n", name, round+1, o.rounds, o.sizes[i])
-			if err := r.round(ctx, o.samples); err != nil {
-				return err
-			}
+	for i := range o.rounds {
+		fmt.Fprintf(stderr, "%s: round %d of %d\n", name, i+1, o.rounds)
+		if err := round(ctx, runners, o.samples); err != nil {
+			return err
 		}
 	}
 	printFigures(stdout, name, o.sizes, runners)

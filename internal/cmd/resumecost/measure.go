@@ -152,33 +152,44 @@ func (r *runner) tokenAfter(ctx context.Context, n int) (string, error) {
 	return q.PageToken, nil
 }
 
-// timeIt runs op once untimed, to warm its statements, then k times,
-// each sample timed, with reset (untimed) after each run.
-func (r *runner) timeIt(ctx context.Context, m, k int, op func() error, reset func() error) error {
-	for i := range k + 1 {
-		start := time.Now()
-		if err := op(); err != nil {
-			return fmt.Errorf("%s: %s: %w", r.t.name(), measureNames[m], err)
-		}
-		if i > 0 {
-			r.samples[m] = append(r.samples[m], time.Since(start))
-		}
-		if reset != nil {
-			if err := reset(); err != nil {
-				return fmt.Errorf("%s: reset after %s: %w", r.t.name(), measureNames[m], err)
-			}
-		}
-	}
-	return nil
+// op is one sample of a measure on one store: the timed call, and what
+// puts the store back afterwards, untimed (nil: nothing).
+type op struct {
+	run, reset func() error
 }
 
-// round takes k samples of every measure.
-func (r *runner) round(ctx context.Context, k int) error {
-	if err := r.steps(ctx, k); err != nil {
+// ops returns the calls of each measure on r's store for a round of k
+// samples, after readying the k+1 flows the steps take (one warms the
+// statements up), and what deletes them at the end of the round.
+func (r *runner) ops(ctx context.Context, k int) ([numMeasures]op, func() error, error) {
+	var ops [numMeasures]op
+	flows, err := r.prepare(ctx, k+1)
+	if err != nil {
+		return ops, nil, fmt.Errorf("%s: ready flows to step: %w", r.t.name(), err)
+	}
+	done := func() error {
+		ids := make([]string, len(flows))
+		for j, f := range flows {
+			ids[j] = f.id
+		}
+		if err := r.t.deleteFlows(ctx, ids); err != nil {
+			return fmt.Errorf("%s: delete the stepped flows: %w", r.t.name(), err)
+		}
+		return nil
+	}
+	// A step on a flow the step engine has never seen: it loads it from
+	// the store, as a replica resuming a flow another one started.
+	next := 0
+	ops[mStep].run = func() error {
+		f := flows[next]
+		next++
+		v, err := r.eng.Step(ctx, f.id, f.subject, transitions.SubmitPhone, flow.Input{PhoneNumber: f.phone})
+		if err == nil && v.State != states.SmsSent {
+			err = fmt.Errorf("state %s, want %s", v.State, states.SmsSent)
+		}
 		return err
 	}
 	st := r.t.store()
-	var seq uint64
 	list := func(q store.Query) func() error {
 		return func() error {
 			p, err := st.List(ctx, q)
@@ -188,37 +199,74 @@ func (r *runner) round(ctx context.Context, k int) error {
 			return err
 		}
 	}
-	if err := r.timeIt(ctx, mRunningFirst, k, list(store.Query{Running: true, Limit: runningPage}), nil); err != nil {
-		return err
-	}
-	if err := r.timeIt(ctx, mRunningLater, k, list(store.Query{Running: true, Limit: runningPage, PageToken: r.later}), nil); err != nil {
-		return err
-	}
-	if err := r.timeIt(ctx, mSubject, k, func() error {
+	ops[mRunningFirst].run = list(store.Query{Running: true, Limit: runningPage})
+	ops[mRunningLater].run = list(store.Query{Running: true, Limit: runningPage, PageToken: r.later})
+	var seq uint64
+	ops[mSubject].run = func() error {
 		seq++
 		_, err := st.List(ctx, store.Query{Subject: subject(int(seq*7919) % r.d.subjects), Limit: subjectPage})
 		return err
-	}, nil); err != nil {
-		return err
 	}
 	rearm := func() error { return r.t.rearm(ctx, r.due) }
-	sweeps := max(k/4, 10)
-	if err := r.timeIt(ctx, mClaim, sweeps, func() error {
+	ops[mClaim] = op{func() error {
 		recs, err := st.ClaimExpired(ctx, time.Now(), r.batch, time.Minute)
 		if err == nil && len(recs) != r.batch {
 			err = fmt.Errorf("claimed %d flows, want %d", len(recs), r.batch)
 		}
 		return err
-	}, rearm); err != nil {
-		return err
-	}
-	return r.timeIt(ctx, mSweep, sweeps, func() error {
+	}, rearm}
+	ops[mSweep] = op{func() error {
 		n, err := r.eng.Sweep(ctx, r.batch)
 		if err == nil && n != r.batch {
 			err = fmt.Errorf("expired %d flows, want %d", n, r.batch)
 		}
 		return err
-	}, rearm)
+	}, rearm}
+	return ops, done, nil
+}
+
+// round takes k samples of every measure on every runner's store (a
+// quarter as many sweeps, at least 10), sample after sample from one
+// store to the next, so that whatever else the machine does weighs on
+// every size alike. The first call of each measure on each store warms
+// its statements up and is not timed.
+func round(ctx context.Context, runners []*runner, k int) (err error) {
+	ops := make([][numMeasures]op, len(runners))
+	for i, r := range runners {
+		var done func() error
+		if ops[i], done, err = r.ops(ctx, k); err != nil {
+			return err
+		}
+		defer func() {
+			if derr := done(); err == nil {
+				err = derr
+			}
+		}()
+	}
+	for m := range numMeasures {
+		n := k
+		if m == mClaim || m == mSweep {
+			n = max(k/4, 10)
+		}
+		for i := range n + 1 {
+			for j, r := range runners {
+				o := ops[j][m]
+				start := time.Now()
+				if err := o.run(); err != nil {
+					return fmt.Errorf("%s: %s: %w", r.t.name(), measureNames[m], err)
+				}
+				if i > 0 {
+					r.samples[m] = append(r.samples[m], time.Since(start))
+				}
+				if o.reset != nil {
+					if err := o.reset(); err != nil {
+						return fmt.Errorf("%s: reset after %s: %w", r.t.name(), measureNames[m], err)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // ready is a flow the prep engine took to WalletAuthed.
@@ -248,35 +296,6 @@ func (r *runner) prepare(ctx context.Context, k int) ([]ready, error) {
 		out = append(out, ready{id: v.ID, subject: subj, phone: r.sb.phone()})
 	}
 	return out, nil
-}
-
-// steps times k steps, each on a flow the prep engine readied: the step
-// engine has never seen it, so it loads it from the store, as a replica
-// resuming a flow another one started. The flows are deleted afterwards,
-// so the store keeps its size.
-func (r *runner) steps(ctx context.Context, k int) error {
-	flows, err := r.prepare(ctx, k+1)
-	if err != nil {
-		return fmt.Errorf("%s: ready flows to step: %w", r.t.name(), err)
-	}
-	i := 0
-	err = r.timeIt(ctx, mStep, k, func() error {
-		f := flows[i]
-		i++
-		v, err := r.eng.Step(ctx, f.id, f.subject, transitions.SubmitPhone, flow.Input{PhoneNumber: f.phone})
-		if err == nil && v.State != states.SmsSent {
-			err = fmt.Errorf("state %s, want %s", v.State, states.SmsSent)
-		}
-		return err
-	}, nil)
-	ids := make([]string, len(flows))
-	for j, f := range flows {
-		ids[j] = f.id
-	}
-	if derr := r.t.deleteFlows(ctx, ids); err == nil && derr != nil {
-		err = fmt.Errorf("%s: delete the stepped flows: %w", r.t.name(), derr)
-	}
-	return err
 }
 
 // percentile returns the p-th percentile (nearest rank) of ds.

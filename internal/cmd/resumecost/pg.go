@@ -179,21 +179,46 @@ func (t *pgTarget) dueFlows(ctx context.Context, now time.Time, n int) ([]dueFlo
 }
 
 // explain returns the plan of each statement the store ran while the
-// tracer recorded.
+// tracer recorded: the plan for its arguments, and the generic plan, which
+// PostgreSQL may choose for a prepared statement (pgx prepares each) after
+// five runs; a plan that differs is shown as a second plan.
 func (t *pgTarget) explain(ctx context.Context, stmts []stmt) ([]plan, error) {
 	var plans []plan
-	for _, s := range stmts {
-		rows, err := t.admin.Query(ctx, "EXPLAIN "+s.sql, s.args...)
-		if err != nil {
-			return nil, fmt.Errorf("explain %s: %w", s.what, err)
+	for _, mode := range []string{"auto", "force_generic_plan"} {
+		if _, err := t.admin.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			return nil, err
 		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return nil, fmt.Errorf("explain %s: %w", s.what, err)
+		for i, s := range stmts {
+			rows, err := t.admin.Query(ctx, "EXPLAIN "+s.sql, s.args...)
+			if err != nil {
+				return nil, fmt.Errorf("explain %s: %w", s.what, err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return nil, fmt.Errorf("explain %s: %w", s.what, err)
+			}
+			p := plan{what: s.what, sql: s.sql, lines: lines, seqScan: pgSeqScan(lines)}
+			if mode == "auto" {
+				plans = append(plans, p)
+			} else if shape(lines) != shape(plans[i].lines) {
+				p.what += " (generic plan)"
+				plans = append(plans, p)
+			}
 		}
-		plans = append(plans, plan{what: s.what, sql: s.sql, lines: lines, seqScan: pgSeqScan(lines)})
 	}
-	return plans, nil
+	_, err := t.admin.Exec(ctx, "RESET plan_cache_mode")
+	return plans, err
+}
+
+// shape is a plan without its costs and values: its nodes.
+func shape(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if node, _, ok := strings.Cut(l, "  (cost="); ok {
+			b.WriteString(node + "\n")
+		}
+	}
+	return b.String()
 }
 
 // pgSeqScan reports whether a plan reads a table whole.
