@@ -256,6 +256,11 @@ func classify(call transitions.Call, err error) transitions.Outcome {
 
 func sideEffect(c transitions.Call) bool { return ratio.Op(c).SideEffect() }
 
+// safe reports whether call c only reads: the engine makes it without
+// recording it as pending first (no claim, no lease), since a process that
+// dies during it leaves nothing to reconcile, and Resume makes it again.
+func safe(c transitions.Call) bool { return ratio.Op(c).Safe() }
+
 // explain is ratioflow's own one-line account of an outcome, for views.
 func explain(o transitions.Outcome, code string) string {
 	switch o {

@@ -217,6 +217,11 @@ func (r *run) attempt(ctx context.Context, t *transitions.Transition, in *Input)
 	if wait := r.d.RetryAt.Sub(now); wait > 0 {
 		return result{}, &WaitError{Event: t.Event, Reason: "Ratio asked to back off (429)", RetryAfter: wait}
 	}
+	if safe(t.Call) {
+		// A read needs no claim: should two steps make it at once, the
+		// compare-and-swap of their writes lets one through.
+		return r.timedCall(ctx, t, in, now), nil
+	}
 	if err := r.claim(ctx, t, now); err != nil {
 		return result{}, err
 	}
@@ -270,7 +275,7 @@ func (r *run) preclaim() {
 		return
 	}
 	t, ok := r.c.flow.Auto(r.rec.State)
-	if !ok || t.Call == transitions.NoCall {
+	if !ok || t.Call == transitions.NoCall || safe(t.Call) {
 		return
 	}
 	now := r.e.now()

@@ -67,6 +67,12 @@ func (o Op) SideEffect() bool {
 	return false
 }
 
+// Safe reports whether the operation only reads (an HTTP GET: the user, the
+// user's wallets): making it twice changes nothing and answers alike, so
+// a caller need not record it before making it, and may repeat it after
+// any failure.
+func (o Op) Safe() bool { return o.Method() == http.MethodGet }
+
 // Known reports whether o is one of the operations above.
 func (o Op) Known() bool {
 	for _, k := range Ops() {
