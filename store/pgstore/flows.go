@@ -103,11 +103,11 @@ func (s *Store) Create(ctx context.Context, rec *store.Record, history ...store.
 		query, want = insertFlowHistory, int64(len(history))
 		args = append(args, historyArgs(history)...)
 	}
-	tag, err := s.pool.Exec(ctx, query, args...)
+	rows, err := s.writes.run(ctx, r.ID, query, args...)
 	switch {
 	case err != nil:
 		return s.fail(ctx, "create flow "+r.ID, err)
-	case tag.RowsAffected() != want:
+	case rows != want:
 		return fmt.Errorf("create flow %s: %w", r.ID, store.ErrAlreadyExists)
 	}
 	rec.Version = 1
@@ -134,11 +134,11 @@ func (s *Store) Update(ctx context.Context, rec *store.Record, history ...store.
 		query, want = updateFlowHistory, int64(len(history))
 		args = append(args, historyArgs(history)...)
 	}
-	tag, err := s.pool.Exec(ctx, query, args...)
+	rows, err := s.writes.run(ctx, r.ID, query, args...)
 	switch {
 	case err != nil:
 		return s.fail(ctx, "update flow "+r.ID, err)
-	case tag.RowsAffected() != want:
+	case rows != want:
 		return s.missing(ctx, "update flow "+r.ID, r.ID)
 	}
 	rec.Version++

@@ -42,7 +42,8 @@ const DefaultConnectTimeout = 5 * time.Second
 // Store is a store.Store in a PostgreSQL database.
 type Store struct {
 	pool   *pgxpool.Pool
-	owned  bool // Close closes the pool
+	owned  bool     // Close closes the pool
+	writes *batcher // Create and Update, sent in batches under load
 	closed atomic.Bool
 }
 
@@ -50,7 +51,7 @@ type Store struct {
 // close it. New does no I/O and never fails; call Migrate before first use
 // if the schema may be missing or old.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, writes: newBatcher(pool)}
 }
 
 // Open connects to the database at dsn (a postgres:// URL or a key=value

@@ -46,7 +46,8 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	s := &Store{pool: pool, owned: true}
+	s := New(pool)
+	s.owned = true
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open PostgreSQL %s: %s", redact(dsn), scrub(err.Error(), dsn))
