@@ -70,7 +70,7 @@ func (c *serveChildren) URL() string { return c.base.Load().(string) }
 func (c *serveChildren) start() error {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--store", c.store, "--ratio", c.url}, c.args...)
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "RATIOFLOW_TEST_MAIN=1", "RATIOFLOW_SEAL_KEY="+childSealKey)
+	cmd.Env = append(os.Environ(), "RATIOFLOW_TEST_MAIN=1", "RATIOFLOW_SEAL_KEY="+childSealKey, "RATIOFLOW_ADMIN_ADDR=127.0.0.1:0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

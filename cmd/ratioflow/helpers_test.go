@@ -93,6 +93,17 @@ func lastJSON(tb testing.TB, out string, v any) {
 // started runs the command in the background until the test ends, and
 // returns the lines of its stdout as they come, and a function that
 // stops it and returns its error.
+// getenvFree reads env, where a serve the test starts listens for admins
+// on a free port unless env says otherwise: tests run side by side.
+func getenvFree(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok || k != "RATIOFLOW_ADMIN_ADDR" {
+			return v
+		}
+		return "127.0.0.1:0"
+	}
+}
+
 func started(tb testing.TB, env map[string]string, args ...string) (<-chan string, func() error) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -100,7 +111,7 @@ func started(tb testing.TB, env map[string]string, args ...string) (<-chan strin
 	lines := make(chan string, 100)
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), pw, io.Discard)
+		err := run(ctx, args, getenvFree(env), strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 		done <- err
 	}()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/flow/flowadmin"
+	"github.com/ratioflow/ratioflow/flow/flowconsole"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowmetrics"
 	"github.com/ratioflow/ratioflow/flow/flowui"
@@ -23,6 +26,7 @@ import (
 	"github.com/ratioflow/ratioflow/ratio/sandbox"
 	"github.com/ratioflow/ratioflow/store"
 	"github.com/ratioflow/ratioflow/store/storeurl"
+	"github.com/ratioflow/ratioflow/visualize"
 )
 
 // subjectHeader carries the caller's identity, set by the authenticating
@@ -63,7 +67,19 @@ in development mode: a dev wallet, the codes the sandbox sent, seeding a
 returning user and forcing a 429, and the caller is the page's own
 identity, in a cookie, instead of the header.
 
-For operators, without the header: GET /healthz answers 200 while serve
+For operators, an admin listener (--admin-addr, 127.0.0.1:8081 unless
+told otherwise; off for none) serves the operator console at /console/:
+the stored flows with filters, one flow's timeline and audit diagrams, the
+traffic of every edge, cancel and resume (docs/console.md). Its JSON API is
+under /admin/, with its OpenAPI document at /admin/openapi.json. None of
+it is served on --addr. An admin address other hosts can reach needs
+--admin-token (or RATIOFLOW_ADMIN_TOKEN): every admin API request must
+then carry the header Authorization: Bearer TOKEN. The console draws its
+diagrams with mermaid loaded from --mermaid-js: by default the CDN address
+of the version the project checks its diagrams with; give a local copy's
+path to work offline, and the admin listener serves it.
+
+Also for operators, on --addr and without the header: GET /healthz answers 200 while serve
 runs; GET /readyz answers 200 when the store answers a read within 2s,
 else 503; GET /metrics counts steps, ended flows and Ratio calls (with
 their durations) in Prometheus's text format.
@@ -76,11 +92,14 @@ traceparent header. Without, it traces nothing.`
 // serveConfig is serve's configuration, from its flags and environment.
 type serveConfig struct {
 	addr, storeURL, ratioURL, logFormat string
-	remote, sandbox, ui                 bool
-	sweep                               time.Duration
-	poolMax                             int
-	policy                              flow.Policy
-	keep                                store.Retention
+	// The admin listener: its address (adminOff: none), its bearer token
+	// (never printed or logged) and the console's mermaid script.
+	adminAddr, adminToken, mermaidJS string
+	remote, sandbox, ui              bool
+	sweep                            time.Duration
+	poolMax                          int
+	policy                           flow.Policy
+	keep                             store.Retention
 }
 
 // parseServe reads serve's flags, each of which can also come from the
@@ -94,6 +113,9 @@ func parseServe(e *env, args []string) (*serveConfig, error) {
 	fs.StringVar(&c.ratioURL, "ratio", "", "Ratio's base URL, or a 'ratioflow sandbox' one ($"+envRatioURL+")")
 	fs.BoolVar(&c.sandbox, "sandbox", false, "call a Ratio sandbox started in this process, to try the API (no real user)")
 	fs.BoolVar(&c.ui, "ui", false, "serve the reference frontend at /ui/ (with --sandbox, its development hooks too)")
+	fs.StringVar(&c.adminAddr, "admin-addr", "127.0.0.1:8081", "address of the admin listener: the operator console at /console/ and its API ("+adminOff+": none)")
+	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token of every admin API request; required when --admin-addr is reachable from other hosts")
+	fs.StringVar(&c.mermaidJS, "mermaid-js", visualize.MermaidCDN, "the console's mermaid script: a URL, or a local copy's path, which the admin listener serves")
 	fs.DurationVar(&c.sweep, "sweep", 30*time.Second, "how often to expire the flows past their deadline")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pendingTimeoutFlag(fs, &c.policy.PendingTimeout)
@@ -121,6 +143,9 @@ func parseServe(e *env, args []string) (*serveConfig, error) {
 		return nil, err
 	}
 	if err := checkLoopback("serve", c.addr, c.remote); err != nil {
+		return nil, err
+	}
+	if err := checkAdmin(c); err != nil {
 		return nil, err
 	}
 	switch {
@@ -187,15 +212,32 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		handler = otelhttp.NewHandler(handler, "ratioflow", otelhttp.WithTracerProvider(tr.provider),
 			otelhttp.WithPropagators(tr.propagator), otelhttp.WithSpanNameFormatter(spanName))
 	}
+	var admin http.Handler
+	if c.adminAddr != adminOff {
+		if admin, err = adminHandler(c, eng, st, log); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	var adminLn net.Listener
+	if admin != nil {
+		if adminLn, err = net.Listen("tcp", c.adminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on the admin address (--admin-addr, or --admin-addr %s for none): %w", adminOff, err)
+		}
 	}
 	fmt.Fprintf(e.stdout, "ratioflow serve listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(e.stdout, "  store %s (seal key: %s)\n", c.storeURL, key.source)
 	fmt.Fprintf(e.stdout, "  ratio %s\n", target.describe())
 	if ui != nil {
 		fmt.Fprintf(e.stdout, "  reference frontend: http://%s%s\n", ln.Addr(), flowui.Prefix)
+	}
+	if adminLn != nil {
+		fmt.Fprintf(e.stdout, "  operator console: http://%s%s (admin API %s, token %s)\n", adminLn.Addr(), flowconsole.Prefix,
+			flowadmin.Prefix, map[bool]string{true: "required", false: "none"}[c.adminToken != ""])
 	}
 	if tr.endpoint != "" {
 		fmt.Fprintf(e.stdout, "  traces OTLP to %s\n", tr.endpoint)
@@ -208,9 +250,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	swept := make(chan struct{})
 	sweeper := &flow.Sweeper{Engine: eng, Interval: c.sweep, Retention: c.keep, Logger: log}
 	go func() { defer close(swept); _ = sweeper.Run(sweepCtx) }()
-	err = serveUntilDone(ctx, ln, handler, e.stderr)
+	err = serveBoth(ctx, ln, handler, adminLn, admin, e.stderr)
 	stopSweeping()
 	<-swept // before the store closes
+	return err
+}
+
+// serveBoth serves the public listener and, when adminLn is not nil, the
+// admin one until ctx is done or either fails.
+func serveBoth(ctx context.Context, ln net.Listener, h http.Handler, adminLn net.Listener, admin http.Handler, stderr io.Writer) error {
+	if adminLn == nil {
+		return serveUntilDone(ctx, ln, h, stderr)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	adminDone := make(chan error, 1)
+	go func() {
+		err := serveUntilDone(ctx, adminLn, admin, stderr)
+		stop() // a failed admin listener stops the public one too
+		adminDone <- err
+	}()
+	err := serveUntilDone(ctx, ln, h, stderr)
+	stop()
+	if aerr := <-adminDone; aerr != nil {
+		return errors.Join(err, fmt.Errorf("admin listener: %w", aerr))
+	}
 	return err
 }
 
@@ -278,6 +342,11 @@ func withOps(api http.Handler, st store.Store, metrics http.Handler, log *slog.L
 				mux.ServeHTTP(w, r)
 				return
 			}
+		}
+		if isAdminPath(r.URL.Path) {
+			// The console and its API live on the admin listener only.
+			http.NotFound(w, r)
+			return
 		}
 		if ui != nil && (strings.HasPrefix(r.URL.Path, flowui.Prefix) || r.URL.Path+"/" == flowui.Prefix) {
 			ui.ServeHTTP(w, r)
