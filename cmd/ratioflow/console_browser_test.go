@@ -57,7 +57,6 @@ func TestConsole_InTheBrowser(t *testing.T) {
 			chromedp.Click(browsertest.Button("Filter")))
 		p.Until("the link flow alone", fmt.Sprintf(`document.querySelectorAll("#flows tbody tr").length === 1 && `+
 			`document.querySelector('#flows tr[data-id=%q] [data-state="EmailVerified"]') !== null`, linkID))
-		browsertest.Screenshot(t, ctx, "console-flows")
 	})
 
 	t.Run("one flow", func(t *testing.T) {
@@ -96,6 +95,9 @@ func TestConsole_InTheBrowser(t *testing.T) {
 		p.Do("cancel", chromedp.Click(browsertest.Button("Cancel flow…")), chromedp.Click(browsertest.Button("Yes, cancel it")))
 		p.Until("Canceled", `document.querySelector("#state")?.dataset.state === "Canceled"`)
 		p.Until("the buttons off", `[...document.querySelectorAll(".actions button")].slice(0, 2).every((b) => b.disabled)`)
+		p.Do("back to the list", chromedp.Click(chromedp.CSS(`a[href="#/flows"]`)))
+		p.Until("both flows ended", `document.querySelectorAll("#flows [data-state=Linked], #flows [data-state=Canceled]").length === 2`)
+		browsertest.Screenshot(t, ctx, "console-flows")
 	})
 
 	t.Run("stats", func(t *testing.T) {
@@ -106,6 +108,10 @@ func TestConsole_InTheBrowser(t *testing.T) {
 		if got := p.Text(`.kind-stats[data-kind="link"] h2`); !strings.Contains(got, "1 flow, 1 finished") {
 			t.Errorf("the link stats say %q", got)
 		}
+		p.Do("the link flows alone", chromedp.SetValue(chromedp.CSS(`#stats-filters select[name="kind"]`), "link"),
+			chromedp.Click(browsertest.Button("Show")))
+		p.Until("one kind", `document.querySelectorAll(".kind-stats").length === 1 && `+
+			`document.querySelector('[data-diagram="stats-link"][data-rendered="true"] svg') !== null`)
 		browsertest.Screenshot(t, ctx, "console-stats")
 	})
 
