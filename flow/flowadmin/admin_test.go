@@ -88,6 +88,7 @@ func story(t *testing.T, h *flowtest.Harness) (id string, p flowtest.Person) {
 func TestAdmin_FindReadResumeCancel(t *testing.T) {
 	c := newChecked(t)
 	id, p := story(t, c.h)
+	c.h.Clock.Advance(time.Second) // the list is in creation order
 	other, err := c.h.Engine.Start(context.Background(), transitions.KindSignIn, "someone-else",
 		flow.Input{WalletAddress: flowtest.NewWallet(t).Address})
 	if err != nil {
