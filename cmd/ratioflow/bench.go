@@ -32,13 +32,23 @@ measure what the engine costs over a hand-written client.
 The last line of stdout is one JSON object: flows, completed, failed,
 flows_per_sec, step_p50_ms, step_p99_ms, ratio_calls, raw_flows_per_sec,
 engine_to_raw, store, flow, replicas, writes_per_flow, store_calls_per_flow,
-store_p50_ms, store_p99_ms (and ratio_latency_ms with --latency).
+store_p50_ms, store_p99_ms, process_cpu_ms_per_flow, cpu_ms_per_flow and
+raw_cpu_ms_per_flow (and ratio_latency_ms with --latency,
+writes_per_transaction with PostgreSQL).
 writes_per_flow counts the store's Create and Update calls per flow;
-store_calls_per_flow counts all its calls. With PostgreSQL each call is one
-transaction (an Update writes the record and its history entries in one
-statement); SQLite commits the writes of concurrent flows together, so its
-transactions are fewer. store_p50_ms and store_p99_ms are the time the
-engine spent in the store within one step.
+store_calls_per_flow counts all its calls. SQLite and PostgreSQL commit the
+writes of concurrent flows together (group commit), so their transactions
+are fewer than their writes: writes_per_transaction says how many writes
+a PostgreSQL transaction carried. store_p50_ms and store_p99_ms are the
+time the engine spent in the store within one step.
+
+cpu_ms_per_flow is the processor time the whole machine spent per flow
+while the engine ran (read from /proc/stat, on Linux): the engine, the
+sandbox and the database together, and anything else running;
+process_cpu_ms_per_flow is this process's share (the engine and an
+in-process sandbox), and raw_cpu_ms_per_flow (durable_cpu_ms_per_flow)
+the machine's per flow of the raw replay (the durable baseline). When the
+machine is otherwise idle, they tell where a run's processor time goes.
 
 --replicas N runs N engines in the process, each with its own handle on
 --store (its own pool with PostgreSQL; memory: is one store they share),
@@ -339,6 +349,11 @@ type benchResult struct {
 	CallsPerFlow       float64          `json:"store_calls_per_flow"`
 	StoreP50MS         float64          `json:"store_p50_ms"`
 	StoreP99MS         float64          `json:"store_p99_ms"`
+	WritesPerTx        float64          `json:"writes_per_transaction,omitempty"`
+	CPUMS              float64          `json:"cpu_ms_per_flow,omitempty"`
+	ProcessCPUMS       float64          `json:"process_cpu_ms_per_flow"`
+	RawCPUMS           float64          `json:"raw_cpu_ms_per_flow,omitempty"`
+	DurableCPUMS       float64          `json:"durable_cpu_ms_per_flow,omitempty"`
 
 	failures []string // the first few failures, for stderr
 }
@@ -359,12 +374,27 @@ func (b *bench) report(r *benchResult) error {
 		r.Completed, r.Failed, r.Seconds, r.FlowsPerSec, r.StepP50MS, r.StepP99MS, r.RatioCalls)
 	fmt.Fprintf(w, "  store: %.1f writes and %.1f calls per flow; its time per step p50 %.2fms, p99 %.2fms\n",
 		r.WritesPerFlow, r.CallsPerFlow, r.StoreP50MS, r.StoreP99MS)
+	if r.WritesPerTx > 0 {
+		fmt.Fprintf(w, "  PostgreSQL: %.1f writes per transaction (group commit)\n", r.WritesPerTx)
+	}
+	if r.CPUMS > 0 {
+		fmt.Fprintf(w, "  processor time per flow: %.2fms on the machine, %.2fms of it in this process (engine and sandbox)\n",
+			r.CPUMS, r.ProcessCPUMS)
+	}
 	if r.RawFlowsPerSec > 0 {
-		fmt.Fprintf(w, "raw replay: %.1f flows/s with plain net/http; the engine runs at %.2f of it\n", r.RawFlowsPerSec, r.EngineToRaw)
+		fmt.Fprintf(w, "raw replay: %.1f flows/s with plain net/http; the engine runs at %.2f of it", r.RawFlowsPerSec, r.EngineToRaw)
+		if r.RawCPUMS > 0 {
+			fmt.Fprintf(w, "; %.2fms of processor time per flow", r.RawCPUMS)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.DurableFlowsPerSec > 0 {
-		fmt.Fprintf(w, "durable baseline: %.1f flows/s with a compare-and-swap per call; the engine runs at %.2f of it\n",
+		fmt.Fprintf(w, "durable baseline: %.1f flows/s with a compare-and-swap per call; the engine runs at %.2f of it",
 			r.DurableFlowsPerSec, r.EngineToDurable)
+		if r.DurableCPUMS > 0 {
+			fmt.Fprintf(w, "; %.2fms of processor time per flow", r.DurableCPUMS)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, f := range r.failures {
 		fmt.Fprintf(b.env.stderr, "failed: %s\n", f)

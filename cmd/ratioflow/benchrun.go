@@ -14,6 +14,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/internal/pilot"
 	"github.com/ratioflow/ratioflow/store"
+	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 
 // Persona sets: the engine's people and the replay's never meet.
@@ -57,6 +58,8 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 		raw              = b.newReplay()
 		rawTime, engTime time.Duration
 		durTime          time.Duration
+		rawCPU, engCPU   cpuTime
+		durCPU           cpuTime
 		calls            int
 		failed           = &failures{}
 		lat              = &latencies{}
@@ -65,28 +68,28 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 	for r := range rounds {
 		lo, hi := n*r/rounds, n*(r+1)/rounds
 		if b.o.replay {
-			t, err := b.baseline(ctx, "the raw replay", rawProfile(b.o.cpuProfile), lo, hi, func(ctx context.Context, i int) error {
+			t, cpu, err := b.baseline(ctx, "the raw replay", rawProfile(b.o.cpuProfile), lo, hi, func(ctx context.Context, i int) error {
 				return raw.fly(ctx, kind, b.people[setReplay][i])
 			})
 			if err != nil {
 				return nil, err
 			}
-			rawTime += t
+			rawTime, rawCPU = rawTime+t, rawCPU.add(cpu)
 		}
 		if b.durable != nil {
-			t, err := b.baseline(ctx, "the durable baseline", "", lo, hi, func(ctx context.Context, i int) error {
+			t, cpu, err := b.baseline(ctx, "the durable baseline", "", lo, hi, func(ctx context.Context, i int) error {
 				return raw.flyDurably(ctx, b.durable, fmt.Sprintf("durable-%d-%d", b.o.seed, i), kind, b.people[setDurable][i])
 			})
 			if err != nil {
 				return nil, err
 			}
-			durTime += t
+			durTime, durCPU = durTime+t, durCPU.add(cpu)
 		}
 		calls0, err := b.ratioCalls(ctx)
 		if err != nil {
 			return nil, err
 		}
-		t, engFailed, err := timed(ctx, b.o.cpuProfile, hi-lo, c, prog, func(ctx context.Context, i int) error {
+		t, cpu, engFailed, err := timed(ctx, b.o.cpuProfile, hi-lo, c, prog, func(ctx context.Context, i int) error {
 			v, err := b.pilot(lo+i, lat).Fly(ctx, kind)
 			return ended(v, err)
 		})
@@ -98,45 +101,58 @@ func (b *bench) runAll(ctx context.Context) (*benchResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		engTime, calls = engTime+t, calls+calls1-calls0
+		engTime, engCPU, calls = engTime+t, engCPU.add(cpu), calls+calls1-calls0
 		failed.merge(engFailed)
 	}
 	prog.done()
+	res.ProcessCPUMS = perFlow(engCPU.process, n)
+	if engCPU.machineKnown {
+		res.CPUMS = perFlow(engCPU.machine, n)
+	}
 	if b.o.replay {
 		res.RawFlowsPerSec = float64(n) / rawTime.Seconds()
+		if rawCPU.machineKnown {
+			res.RawCPUMS = perFlow(rawCPU.machine, n)
+		}
 	}
 	if b.durable != nil {
 		res.DurableFlowsPerSec = float64(n) / durTime.Seconds()
+		if durCPU.machineKnown {
+			res.DurableCPUMS = perFlow(durCPU.machine, n)
+		}
 	}
 	return b.finish(res, engTime, failed, lat, calls), nil
 }
 
 // baseline times a baseline's flows lo to hi-1 (fly's i) on the bench's
 // workers; any failure fails the run, the yardstick being wrong.
-func (b *bench) baseline(ctx context.Context, what, profile string, lo, hi int, fly func(context.Context, int) error) (time.Duration, error) {
-	t, failed, err := timed(ctx, profile, hi-lo, b.o.concurrency, nil, func(ctx context.Context, i int) error {
+func (b *bench) baseline(ctx context.Context, what, profile string, lo, hi int, fly func(context.Context, int) error) (time.Duration, cpuTime, error) {
+	t, cpu, failed, err := timed(ctx, profile, hi-lo, b.o.concurrency, nil, func(ctx context.Context, i int) error {
 		return fly(ctx, lo+i)
 	})
 	if err != nil {
-		return 0, err
+		return 0, cpuTime{}, err
 	}
 	if failed.n > 0 {
-		return 0, fmt.Errorf("%s failed %d of %d flows: %s", what, failed.n, hi-lo, failed.first)
+		return 0, cpuTime{}, fmt.Errorf("%s failed %d of %d flows: %s", what, failed.n, hi-lo, failed.first)
 	}
-	return t, nil
+	return t, cpu, nil
 }
 
 // timed runs a pool of n jobs on c workers, with a CPU profile into
 // profile if not empty, after a garbage collection so that the run starts
-// without the garbage of what came before (as testing.B does).
-func timed(ctx context.Context, profile string, n, c int, prog *progress, job func(context.Context, int) error) (time.Duration, *failures, error) {
+// without the garbage of what came before (as testing.B does). It returns
+// the time the jobs took and the processor time they used.
+func timed(ctx context.Context, profile string, n, c int, prog *progress, job func(context.Context, int) error) (time.Duration, cpuTime, *failures, error) {
 	stop, err := startProfile(profile)
 	if err != nil {
-		return 0, nil, err
+		return 0, cpuTime{}, nil, err
 	}
 	defer stop()
 	runtime.GC()
-	return pool(ctx, n, c, prog, job)
+	before := readCPU()
+	t, failed, err := pool(ctx, n, c, prog, job)
+	return t, readCPU().sub(before), failed, err
 }
 
 // finish fills the result's measures.
@@ -160,6 +176,16 @@ func (b *bench) finish(res *benchResult, elapsed time.Duration, failed *failures
 		res.CallsPerFlow = float64(storeCalls) / float64(res.Flows)
 	}
 	res.StoreP50MS, res.StoreP99MS = ms(b.meter.StepPercentile(50)), ms(b.meter.StepPercentile(99))
+	var ws pgstore.WriteStats
+	for _, st := range b.stores {
+		if pg, ok := st.(*pgstore.Store); ok {
+			w := pg.WriteStats()
+			ws.Writes, ws.Batches = ws.Writes+w.Writes, ws.Batches+w.Batches
+		}
+	}
+	if ws.Batches > 0 {
+		res.WritesPerTx = float64(ws.Writes) / float64(ws.Batches)
+	}
 	return res
 }
 

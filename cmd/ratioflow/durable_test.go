@@ -70,3 +70,36 @@ func TestBench_Durable(t *testing.T) {
 		t.Errorf("durable tables left: %d (%v)", n, err)
 	}
 }
+
+// TestBench_PostgresMeasures runs bench on PostgreSQL with the durable
+// baseline and checks what only a database shows: the writes each
+// transaction carried (group commit) and the processor time per flow of
+// each phase, the machine's (the database included) at least the
+// process's.
+func TestBench_PostgresMeasures(t *testing.T) {
+	t.Parallel()
+	url := pgtest.Schema(t)
+	out := mustRun(t, map[string]string{envSealKeys: "k1:" + strings.Repeat("ab", 32)},
+		"bench", "--flows", "32", "--concurrency", "16", "--durable", "--store", url)
+	var res benchResult
+	lastJSON(t, out, &res)
+	if res.Completed != 32 {
+		t.Fatalf("bench = %+v", res)
+	}
+	if res.WritesPerTx < 1 || res.WritesPerTx > res.WritesPerFlow*32 {
+		t.Errorf("writes_per_transaction = %v", res.WritesPerTx)
+	}
+	if res.ProcessCPUMS <= 0 {
+		t.Errorf("process_cpu_ms_per_flow = %v", res.ProcessCPUMS)
+	}
+	if _, err := os.Stat("/proc/stat"); err == nil {
+		if res.CPUMS <= 0 || res.RawCPUMS <= 0 || res.DurableCPUMS <= 0 {
+			t.Errorf("cpu_ms_per_flow = %v, raw %v, durable %v: want all measured", res.CPUMS, res.RawCPUMS, res.DurableCPUMS)
+		}
+	}
+	for _, want := range []string{"writes per transaction", "processor time per flow"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+}

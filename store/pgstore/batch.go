@@ -185,6 +185,25 @@ func batchContext(batch []*write) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(base, latest)
 }
 
+// WriteStats counts the writes (Create and Update) a store sent to the
+// database, and the round trips they took: a write that met no other goes
+// alone, the writes that queued together go in one batch.
+type WriteStats struct {
+	// Writes is how many writes the store sent.
+	Writes int64
+	// Batches is how many round trips (and transactions) they took.
+	Batches int64
+}
+
+// WriteStats returns the writes the store sent so far and the batches
+// they went in. Writes over Batches is how many writes a transaction
+// carried on average: 1 when the writes never meet, more under load.
+func (s *Store) WriteStats() WriteStats {
+	s.writes.mu.Lock()
+	defer s.writes.mu.Unlock()
+	return WriteStats{Writes: s.writes.writes, Batches: s.writes.batches}
+}
+
 // maxFlushers is how many batches of one store are in flight at most.
 // PostgreSQL commits a batch in one WAL flush, so a few in flight keep the
 // database busy while the next batches fill.

@@ -108,8 +108,8 @@ func BenchmarkUpdateConcurrent(b *testing.B) {
 				}
 			})
 			reportOps(b)
-			if batches, writes := s.Batches(); batches > 0 {
-				b.ReportMetric(float64(writes)/float64(batches), "writes/batch")
+			if st := s.WriteStats(); st.Batches > 0 {
+				b.ReportMetric(float64(st.Writes)/float64(st.Batches), "writes/batch")
 			}
 		})
 	}

@@ -15,10 +15,3 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // SetMaxFlushers sets how many batches of writes the store has in flight
 // at most; 0 sends every write alone, as a store without group commit.
 func (s *Store) SetMaxFlushers(n int) { s.writes.maxFlushers = n }
-
-// Batches returns how many batches the store sent and the writes they held.
-func (s *Store) Batches() (batches, writes int64) {
-	s.writes.mu.Lock()
-	defer s.writes.mu.Unlock()
-	return s.writes.batches, s.writes.writes
-}

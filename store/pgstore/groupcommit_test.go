@@ -83,7 +83,8 @@ func TestGroupCommit_ManyFlows(t *testing.T) {
 			t.Errorf("flow %s: %d entries, want %d", id, len(hs), writes+1)
 		}
 	}
-	batches, sent := s.Batches()
+	st := s.WriteStats()
+	batches, sent := st.Batches, st.Writes
 	t.Logf("%d writes in %d batches", sent, batches)
 	if sent != flows*(writes+1) {
 		t.Errorf("the batches carried %d writes, want %d", sent, flows*(writes+1))
@@ -168,7 +169,7 @@ func TestGroupCommit_OneFailingWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before, _ := s.Batches()
+	before := s.WriteStats().Batches
 	for range 5 {
 		var wg sync.WaitGroup
 		for _, rec := range recs {
@@ -189,7 +190,7 @@ func TestGroupCommit_OneFailingWrite(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	after, _ := s.Batches()
+	after := s.WriteStats().Batches
 	if after-before >= 5*flows {
 		t.Errorf("no writes met in a batch (%d batches for %d writes)", after-before, 5*flows)
 	}
