@@ -238,6 +238,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if adminLn != nil {
 		fmt.Fprintf(e.stdout, "  operator console: http://%s%s (admin API %s, token %s)\n", adminLn.Addr(), flowconsole.Prefix,
 			flowadmin.Prefix, map[bool]string{true: "required", false: "none"}[c.adminToken != ""])
+	} else {
+		fmt.Fprintf(e.stdout, "  operator console: none (--admin-addr %s)\n", adminOff)
 	}
 	if tr.endpoint != "" {
 		fmt.Fprintf(e.stdout, "  traces OTLP to %s\n", tr.endpoint)

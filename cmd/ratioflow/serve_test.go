@@ -51,6 +51,48 @@ func TestSandbox(t *testing.T) {
 	}
 }
 
+// TestServe_AdminOff: with --admin-addr off, serve says there is no
+// console, and its public listener still answers 404 on every admin
+// path, with or without a caller, while it serves the flow API.
+func TestServe_AdminOff(t *testing.T) {
+	t.Parallel()
+	lines, _ := started(t, nil, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--store", "memory:", "--admin-addr", "off")
+	base := waitLine(t, lines, "ratioflow serve listening on ")
+	if got := waitLine(t, lines, "operator console: "); got != "none (--admin-addr off)" {
+		t.Errorf("serve says the operator console is %q, want none", got)
+	}
+	get := func(method, path, subject string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subject != "" {
+			req.Header.Set("X-Ratioflow-Subject", subject)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/console/", "/console", "/console/app.js", "/console/mermaid.js", "/admin/", "/admin",
+		"/admin/openapi.json", "/admin/v1/flows", "/admin/v1/stats", "/admin/v1/flows/00112233445566778899aabbccddeeff",
+		"/admin/v1/flows/00112233445566778899aabbccddeeff/cancel"} {
+		for _, method := range []string{"GET", "POST"} {
+			for _, subject := range []string{"", "operator"} {
+				if got := get(method, path, subject); got != http.StatusNotFound {
+					t.Errorf("%s %s (subject %q) = %d, want 404", method, path, subject, got)
+				}
+			}
+		}
+	}
+	if got := get("GET", "/v1/flows", "someone"); got != http.StatusOK {
+		t.Errorf("GET /v1/flows = %d, want 200: the flow API is served", got)
+	}
+}
+
 // TestSandbox_Latency checks that sandbox --latency delays the API's
 // answers, and not the hooks': a hook answers while an API call made
 // before it is still held back.
