@@ -7,12 +7,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +36,8 @@ import (
 func TestConsole_InTheBrowser(t *testing.T) {
 	script := mermaidScript(t)
 	const token = "console-test-token"
-	lines, _ := started(t, nil, "serve", "--sandbox", "--ui", "--addr", "127.0.0.1:0", "--store", sqliteStore(t),
+	storeURL := sqliteStore(t)
+	lines, _ := started(t, nil, "serve", "--sandbox", "--ui", "--addr", "127.0.0.1:0", "--store", storeURL,
 		"--mermaid-js", script)
 	base := waitLine(t, lines, "ratioflow serve listening on ")
 	console := strings.Fields(waitLine(t, lines, "operator console: "))[0]
@@ -71,9 +76,10 @@ func TestConsole_InTheBrowser(t *testing.T) {
 			}
 		}
 		checkTakenPath(p, "EmailVerified")
-		if body := p.Body(); strings.Contains(body, phone) || strings.Contains(body, strings.TrimPrefix(phone, "+1")) ||
-			strings.Contains(body, email) || !strings.Contains(body, "ending in 0177") {
-			t.Errorf("the flow page shows a phone or an email, or not the phone's mask:\n%s", body)
+		body := p.Body()
+		newSecrets(t, storeURL, u.codes, phone, email).check(t, "the flow page", []byte(body))
+		if !strings.Contains(body, "ending in 0177") {
+			t.Errorf("the flow page does not show the phone's mask:\n%s", body)
 		}
 
 		u.waitRetry(linkID)
@@ -113,6 +119,37 @@ func TestConsole_InTheBrowser(t *testing.T) {
 		p.Until("one kind", `document.querySelectorAll(".kind-stats").length === 1 && `+
 			`document.querySelector('[data-diagram="stats-link"][data-rendered="true"] svg') !== null`)
 		browsertest.Screenshot(t, ctx, "console-stats")
+	})
+
+	t.Run("no secret in the admin answers", func(t *testing.T) {
+		secrets := newSecrets(t, storeURL, u.codes, phone, email)
+		secrets.check(t, "the console", []byte(p.Body()))
+		checkAdminAnswers(t, strings.TrimSuffix(console, "/console/"), secrets, linkID, other)
+	})
+
+	t.Run("a demo run", func(t *testing.T) {
+		p.T = t
+		demoStore := sqliteStore(t)
+		id, phone, email := demoRun(t, mustRun(t, nil, "demo", "--store", demoStore))
+		served, _ := started(t, nil, "serve", "--sandbox", "--addr", "127.0.0.1:0", "--store", demoStore, "--mermaid-js", script)
+		waitLine(t, served, "ratioflow serve listening on ")
+		demoConsole := strings.Fields(waitLine(t, served, "operator console: "))[0]
+		p.Do("open the console on the demo's store", chromedp.Navigate(demoConsole))
+		p.Until("the demo's flow, Linked", fmt.Sprintf(`document.querySelectorAll("#flows tbody tr").length === 1 && `+
+			`document.querySelector('#flows tr[data-id=%q] [data-state="Linked"]') !== null`, id))
+		p.Do("open the demo's flow", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#flows tr[data-id=%q] a`, id))))
+		p.Until("the timeline", `document.querySelector("#timeline") !== null`)
+		timeline := p.Text("#timeline")
+		for _, want := range []string{"WalletAuthed → PhoneConflict", "409 ALREADY_EXISTS_PHONE", "429 TOO_MANY_REQUESTS",
+			"EmailVerified → Linked", "cryptoWallet:addToUser"} {
+			if !strings.Contains(timeline, want) {
+				t.Errorf("the demo's timeline lacks %q:\n%s", want, timeline)
+			}
+		}
+		checkTakenPath(p, "Linked")
+		secrets := newSecrets(t, demoStore, nil, phone, email)
+		secrets.check(t, "the demo's flow page", []byte(p.Body()))
+		checkAdminAnswers(t, strings.TrimSuffix(demoConsole, "/console/"), secrets, id)
 	})
 
 	t.Run("a token", func(t *testing.T) {
@@ -159,6 +196,93 @@ func checkTakenPath(p *browsertest.Page, current string) {
 		`g.id.includes(%q) && getComputedStyle(g.querySelector("rect, path, polygon")).fill === "rgb(36, 113, 163)")`, current))
 }
 
+// demoRun reads the flow's id and the person's phone number and email
+// from what ratioflow demo printed.
+func demoRun(t *testing.T, out string) (id, phone, email string) {
+	t.Helper()
+	user := regexp.MustCompile(`(?m)^  user +[^,]+, (\+1\d{10}), ([^ ,]+@[^ ,]+) `).FindStringSubmatch(out)
+	flow := regexp.MustCompile(`(?m)^Flow ([0-9a-f]{32}) is kept in `).FindStringSubmatch(out)
+	if user == nil || flow == nil {
+		t.Fatalf("the demo did not print its user and its flow:\n%s", out)
+	}
+	return flow[1], user[1], user[2]
+}
+
+// secrets are what no console page or admin answer may show: a person's
+// phone number and email, the codes the sandbox sent, the seal key of
+// the store, a JWT.
+type secrets struct {
+	words []string
+	codes []string
+}
+
+// newSecrets returns the secrets of a serve on the SQLite store at
+// storeURL, whose seal key is kept beside it.
+func newSecrets(t *testing.T, storeURL string, codes []string, phone, email string) secrets {
+	t.Helper()
+	key, err := os.ReadFile(strings.TrimPrefix(storeURL, "sqlite:") + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(key)))
+	if err != nil || len(raw) != 32 {
+		t.Fatalf("the seal key file holds %q: %v", key, err)
+	}
+	return secrets{codes: codes, words: []string{phone, strings.TrimPrefix(phone, "+1"), email,
+		hex.EncodeToString(raw), base64.StdEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw),
+		"eyJ"}} // every JWT starts with eyJ, the base64 of {"
+}
+
+// check fails when body, named what, shows a secret: a code counts only
+// as a number of its own, not inside an id, a hash or a time's fraction.
+func (s secrets) check(t *testing.T, what string, body []byte) {
+	t.Helper()
+	for _, w := range s.words {
+		if bytes.Contains(body, []byte(w)) {
+			t.Errorf("%s shows %q", what, w)
+		}
+	}
+	for _, c := range s.codes {
+		if regexp.MustCompile(`(^|[^0-9A-Za-z.])` + c + `([^0-9A-Za-z]|$)`).Match(body) {
+			t.Errorf("%s shows the code %s", what, c)
+		}
+	}
+}
+
+// checkAdminAnswers reads every answer of the admin listener at base
+// about the flows ids (the list, each flow, the stats in both views, the
+// OpenAPI document, the console's page and script) and checks that none
+// shows a secret.
+func checkAdminAnswers(t *testing.T, base string, s secrets, ids ...string) {
+	t.Helper()
+	paths := []string{"/admin/v1/flows", "/admin/v1/flows?running=true", "/admin/v1/stats", "/admin/v1/stats?view=state",
+		"/admin/openapi.json", "/console/", "/console/app.js"}
+	for _, id := range ids {
+		paths = append(paths, "/admin/v1/flows/"+id)
+	}
+	for _, path := range paths {
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d %v", path, resp.StatusCode, err)
+		}
+		for _, id := range ids {
+			if strings.HasSuffix(path, id) && !bytes.Contains(b, []byte(`"timeline"`)) {
+				t.Errorf("GET %s has no timeline: %s", path, b)
+			}
+		}
+		s.check(t, "GET "+path, b)
+	}
+}
+
 // mermaidScript is the local mermaid copy the browser tests load.
 func mermaidScript(t *testing.T) string {
 	t.Helper()
@@ -198,6 +322,8 @@ type devUser struct {
 	base   string
 	client *http.Client
 	wallet string
+	// codes are the one-time codes the sandbox sent, as the user read them.
+	codes []string
 }
 
 func newDevUser(t *testing.T, base string) *devUser {
@@ -275,7 +401,9 @@ func (u *devUser) linkToTheWalletsLink(phone, email string) string {
 
 func (u *devUser) code(to string) string {
 	u.t.Helper()
-	return u.call("GET", "/ui/dev/otp?to="+strings.ReplaceAll(to, "+", "%2B"), nil, http.StatusOK)["otp"].(string)
+	c := u.call("GET", "/ui/dev/otp?to="+strings.ReplaceAll(to, "+", "%2B"), nil, http.StatusOK)["otp"].(string)
+	u.codes = append(u.codes, c)
+	return c
 }
 
 // waitRetry waits until the flow's retryAt has passed.
