@@ -77,8 +77,9 @@ type Store interface {
 	// History returns ErrNotFound if no record has that ID.
 	History(ctx context.Context, id string) ([]HistoryEntry, error)
 
-	// List returns records matching q, ordered by creation time then ID,
-	// without history, one page at a time. List returns ErrInvalidPageToken
+	// List returns records matching q, ordered by creation time then ID
+	// (both descending if q.Descending), without history, one page at a
+	// time. List returns ErrInvalidPageToken
 	// if q.PageToken is not a token List returned.
 	List(ctx context.Context, q Query) (Page, error)
 
@@ -209,9 +210,14 @@ type Query struct {
 	// CreatedBefore and CreatedAfter bound the records' creation time
 	// (exclusive), to filter by age.
 	CreatedBefore, CreatedAfter time.Time
+	// Descending lists the newest first: by creation time then ID, both
+	// descending, instead of the oldest first.
+	Descending bool
 	// Limit is the page size; zero means 100. Backends cap it at 1000.
 	Limit int
 	// PageToken continues a previous List; empty starts at the beginning.
+	// A token continues a listing in its own order only: List returns
+	// ErrInvalidPageToken for a token of the other order.
 	PageToken string
 }
 

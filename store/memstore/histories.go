@@ -12,7 +12,7 @@ var _ store.HistoryLister = (*Store)(nil)
 
 // ListHistories implements store.HistoryLister.
 func (s *Store) ListHistories(ctx context.Context, q store.Query) (store.HistoryPage, error) {
-	after, hasAfter, err := backend.ParseToken(q.PageToken)
+	after, hasAfter, err := backend.ListToken(q)
 	if err != nil {
 		return store.HistoryPage{}, err
 	}

@@ -13,7 +13,7 @@ import (
 // List implements store.Store. It scans every record: the memory store is
 // for tests and demos, not for millions of flows.
 func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
-	after, hasAfter, err := backend.ParseToken(q.PageToken)
+	after, hasAfter, err := backend.ListToken(q)
 	if err != nil {
 		return store.Page{}, err
 	}
@@ -36,6 +36,10 @@ func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
 // caller holds s.mu and copies the records before handing them out.
 func (s *Store) list(q store.Query, after backend.Cursor, hasAfter bool) store.Page {
 	before, since := backend.Micro(q.CreatedBefore), backend.Micro(q.CreatedAfter)
+	dir := 1
+	if q.Descending {
+		dir = -1
+	}
 	var recs []*store.Record
 	for _, f := range s.flows {
 		r := f.rec
@@ -46,12 +50,12 @@ func (s *Store) list(q store.Query, after backend.Cursor, hasAfter bool) store.P
 			q.Running && r.Terminal(),
 			!before.IsZero() && !r.CreatedAt.Before(before),
 			!since.IsZero() && !r.CreatedAt.After(since),
-			hasAfter && compareAt(r, after.CreatedAt, after.ID) <= 0:
+			hasAfter && dir*compareAt(r, after.CreatedAt, after.ID) <= 0:
 			continue
 		}
 		recs = append(recs, r)
 	}
-	slices.SortFunc(recs, func(a, b *store.Record) int { return compareAt(a, b.CreatedAt, b.ID) })
+	slices.SortFunc(recs, func(a, b *store.Record) int { return dir * compareAt(a, b.CreatedAt, b.ID) })
 	return backend.Page(q, recs)
 }
 

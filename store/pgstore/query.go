@@ -11,7 +11,7 @@ import (
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, q store.Query) (store.Page, error) {
-	after, hasAfter, err := backend.ParseToken(q.PageToken)
+	after, hasAfter, err := backend.ListToken(q)
 	if err != nil {
 		return store.Page{}, err
 	}

@@ -76,6 +76,7 @@ func testListHistories(t *testing.T, s historyLister) {
 	}{
 		{"all, one page", store.Query{}, 7},
 		{"all, pages of 2", store.Query{Limit: 2}, 7},
+		{"all, newest first, pages of 2", store.Query{Limit: 2, Descending: true}, 7},
 		{"kind, pages of 1", store.Query{Kind: "signin", Limit: 1}, 2},
 		{"running, pages of 3", store.Query{Running: true, Limit: 3}, 6},
 		{"created after", store.Query{CreatedAfter: recs[3].CreatedAt}, 3},

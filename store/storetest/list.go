@@ -49,6 +49,11 @@ func testListFilters(t *testing.T, s store.Store) {
 		{"running", store.Query{Running: true}, []*store.Record{a, b, c}},
 		{"running and subject", store.Query{Running: true, Subject: "carol"}, nil},
 		{"no match", store.Query{Kind: "nothing"}, nil},
+		{"all, newest first", store.Query{Descending: true}, []*store.Record{d, c, b, a}},
+		{"kind, newest first", store.Query{Kind: "link", Descending: true}, []*store.Record{b, a}},
+		{"state, newest first", store.Query{State: states.ChallengeIssued, Descending: true}, []*store.Record{c, a}},
+		{"created between, newest first", store.Query{CreatedAfter: at(a), CreatedBefore: at(d), Descending: true}, []*store.Record{c, b}},
+		{"running, newest first", store.Query{Running: true, Descending: true}, []*store.Record{c, b, a}},
 	}
 	for _, tt := range tests {
 		page, err := s.List(t.Context(), tt.q)
@@ -87,9 +92,9 @@ func ids(recs []*store.Record) string {
 	return b.String()
 }
 
-// List pages through the matching records ordered by creation time then ID,
-// with no duplicate and no miss, and returns an empty NextPageToken on the
-// last page.
+// List pages through the matching records ordered by creation time then ID
+// (both descending with Descending), with no duplicate and no miss, and
+// returns an empty NextPageToken on the last page.
 func testListPaging(t *testing.T, s store.Store) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var all []*store.Record
@@ -111,6 +116,11 @@ func testListPaging(t *testing.T, s store.Store) {
 		return strings.Compare(x.ID, y.ID)
 	})
 	links := slices.DeleteFunc(slices.Clone(all), func(r *store.Record) bool { return r.Kind != "link" })
+	reversed := func(recs []*store.Record) []*store.Record {
+		out := slices.Clone(recs)
+		slices.Reverse(out)
+		return out
+	}
 
 	tests := []struct {
 		name string
@@ -121,6 +131,9 @@ func testListPaging(t *testing.T, s store.Store) {
 		{"all, exact pages of 4", store.Query{Limit: 4}, all},
 		{"kind, pages of 5", store.Query{Kind: "link", Limit: 5}, links},
 		{"kind, one page", store.Query{Kind: "link"}, links},
+		{"all, newest first, pages of 5", store.Query{Limit: 5, Descending: true}, reversed(all)},
+		{"all, newest first, exact pages of 4", store.Query{Limit: 4, Descending: true}, reversed(all)},
+		{"kind, newest first, pages of 5", store.Query{Kind: "link", Limit: 5, Descending: true}, reversed(links)},
 	}
 	for _, tt := range tests {
 		var got []*store.Record
@@ -192,13 +205,24 @@ func testListPageSizes(t *testing.T, s store.Store) {
 }
 
 // List returns ErrInvalidPageToken if q.PageToken is not a token List
-// returned.
+// returned, or one of a list in the other order.
 func testListInvalidToken(t *testing.T, s store.Store) {
 	mustCreate(t, s, newRecord("f-1", 0))
+	mustCreate(t, s, newRecord("f-2", 1))
 	for _, tok := range []string{"garbage!", "AAAA", "bm90IGEgdG9rZW4"} {
 		_, err := s.List(t.Context(), store.Query{PageToken: tok})
 		if !errors.Is(err, store.ErrInvalidPageToken) {
 			t.Errorf("List(PageToken %q) = %v, want ErrInvalidPageToken", tok, err)
+		}
+	}
+	for _, desc := range []bool{false, true} {
+		page, err := s.List(t.Context(), store.Query{Limit: 1, Descending: desc})
+		if err != nil || page.NextPageToken == "" {
+			t.Fatalf("List(Limit 1, Descending %v) = %v, token %q; want a token", desc, err, page.NextPageToken)
+		}
+		_, err = s.List(t.Context(), store.Query{Limit: 1, Descending: !desc, PageToken: page.NextPageToken})
+		if !errors.Is(err, store.ErrInvalidPageToken) {
+			t.Errorf("List(Descending %v) with the token of a list with Descending %v = %v, want ErrInvalidPageToken", !desc, desc, err)
 		}
 	}
 }

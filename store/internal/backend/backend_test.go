@@ -35,15 +35,20 @@ func TestMicro(t *testing.T) {
 }
 
 func TestToken_RoundTrip(t *testing.T) {
-	c := backend.Cursor{CreatedAt: time.Date(2025, 3, 14, 15, 9, 26, 535_897_000, time.UTC), ID: "9f86d081884c7d65"}
-	got, ok, err := backend.ParseToken(c.Token())
-	if err != nil || !ok || got != c {
-		t.Errorf("ParseToken(Token()) = %v, %v, %v; want %v", got, ok, err, c)
+	for _, desc := range []bool{false, true} {
+		c := backend.Cursor{CreatedAt: time.Date(2025, 3, 14, 15, 9, 26, 535_897_000, time.UTC), ID: "9f86d081884c7d65", Descending: desc}
+		got, ok, err := backend.ParseToken(c.Token())
+		if err != nil || !ok || got != c {
+			t.Errorf("ParseToken(Token()) = %v, %v, %v; want %v", got, ok, err, c)
+		}
+		if _, _, err := backend.ListToken(store.Query{PageToken: c.Token(), Descending: !desc}); !errors.Is(err, store.ErrInvalidPageToken) {
+			t.Errorf("ListToken(a token of Descending %v, Descending %v) = %v, want ErrInvalidPageToken", desc, !desc, err)
+		}
 	}
 	if _, ok, err := backend.ParseToken(""); ok || err != nil {
 		t.Errorf(`ParseToken("") = %v, %v; want false, nil`, ok, err)
 	}
-	for _, tok := range []string{"!!", "AQ", "AgAAAAAAAAAAYQ"} {
+	for _, tok := range []string{"!!", "AQ", "AwAAAAAAAAAAYQ"} {
 		if _, _, err := backend.ParseToken(tok); !errors.Is(err, store.ErrInvalidPageToken) {
 			t.Errorf("ParseToken(%q) = %v, want ErrInvalidPageToken", tok, err)
 		}

@@ -85,7 +85,7 @@ type HistoryQueries struct {
 // ListHistories is store.HistoryLister's ListHistories on an SQL store:
 // the page of List, then the entries of its flows.
 func ListHistories(q store.Query, db HistoryQueries) (store.HistoryPage, error) {
-	after, hasAfter, err := ParseToken(q.PageToken)
+	after, hasAfter, err := ListToken(q)
 	if err != nil {
 		return store.HistoryPage{}, err
 	}

@@ -44,8 +44,14 @@ func ListSQL(q store.Query, after Cursor, hasAfter bool, timeArg func(time.Time)
 	if !q.CreatedAfter.IsZero() {
 		add("created_at > $%d", timeArg(Micro(q.CreatedAfter)))
 	}
+	order, past := "created_at, id", ">"
+	if q.Descending {
+		// The indexes on (…, created_at, id) serve this order too, read
+		// backwards.
+		order, past = "created_at DESC, id DESC", "<"
+	}
 	if hasAfter {
-		add("(created_at, id) > ($%d, $%d)", timeArg(after.CreatedAt), after.ID)
+		add("(created_at, id) "+past+" ($%d, $%d)", timeArg(after.CreatedAt), after.ID)
 	}
 	var b strings.Builder
 	if len(conds) > 0 {
@@ -53,7 +59,7 @@ func ListSQL(q store.Query, after Cursor, hasAfter bool, timeArg func(time.Time)
 		b.WriteString(strings.Join(conds, " AND "))
 	}
 	args = append(args, q.PageSize()+1)
-	fmt.Fprintf(&b, " ORDER BY created_at, id LIMIT $%d", len(args))
+	fmt.Fprintf(&b, " ORDER BY %s LIMIT $%d", order, len(args))
 	return b.String(), args
 }
 
@@ -66,7 +72,7 @@ func Page(q store.Query, recs []*store.Record) store.Page {
 	}
 	recs = recs[:n]
 	last := recs[n-1]
-	return store.Page{Records: recs, NextPageToken: Cursor{CreatedAt: last.CreatedAt, ID: last.ID}.Token()}
+	return store.Page{Records: recs, NextPageToken: Cursor{CreatedAt: last.CreatedAt, ID: last.ID, Descending: q.Descending}.Token()}
 }
 
 // ByExpiry orders records as ClaimExpired returns them: by ExpiresAt, then
