@@ -53,5 +53,5 @@ func Example() {
 	// Output:
 	// flow-0 alice 2025-03-14T15:09:26.535897Z
 	// flow-2 alice 2025-03-14T15:09:28.535897Z
-	// schema version 3
+	// schema version 4
 }

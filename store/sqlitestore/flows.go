@@ -54,7 +54,7 @@ const (
 const (
 	setState      = 1 << iota // flows_state
 	setExpiresAt              // flows_expiry
-	setEndedAt                // flows_expiry (its WHERE) and flows_ended
+	setEndedAt                // flows_expiry and flows_running (their WHERE), flows_ended
 	numChangeSets = 1 << iota
 )
 
