@@ -131,13 +131,13 @@ func measureDB(ctx context.Context, o *options, sb *sandboxRatio, name string, o
 		d := newDataset(n, time.Now())
 		start := time.Now()
 		if err := t.seed(ctx, d); err != nil {
-			t.close(ctx)
+			t.close(context.WithoutCancel(ctx))
 			return fmt.Errorf("%s: seed %d flows: %w", name, n, err)
 		}
 		fmt.Fprintf(stderr, "%s: seeded %d flows in %s\n", name, n, time.Since(start).Round(time.Millisecond))
 		r, err := newRunner(ctx, t, d, sb, o.batch)
 		if err != nil {
-			t.close(ctx)
+			t.close(context.WithoutCancel(ctx))
 			return err
 		}
 		runners = append(runners, r)

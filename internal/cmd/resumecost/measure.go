@@ -29,6 +29,9 @@ type target interface {
 	rearm(ctx context.Context, due []dueFlow) error
 	explain(ctx context.Context, stmts []stmt) ([]plan, error)
 	size(ctx context.Context) (int64, error)
+	// tidy removes what the previous round's resets left behind, as a
+	// database's own housekeeping would in a store that churns as much.
+	tidy(ctx context.Context) error
 	close(ctx context.Context) error
 }
 
@@ -233,6 +236,9 @@ func (r *runner) ops(ctx context.Context, k int) ([numMeasures]op, func() error,
 func round(ctx context.Context, runners []*runner, k int) (err error) {
 	ops := make([][numMeasures]op, len(runners))
 	for i, r := range runners {
+		if err := r.t.tidy(ctx); err != nil {
+			return fmt.Errorf("%s: tidy: %w", r.t.name(), err)
+		}
 		var done func() error
 		if ops[i], done, err = r.ops(ctx, k); err != nil {
 			return err

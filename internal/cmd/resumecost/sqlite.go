@@ -208,6 +208,10 @@ func (t *sqliteTarget) size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// tidy has nothing to do: SQLite removes index entries as it deletes
+// them.
+func (t *sqliteTarget) tidy(context.Context) error { return nil }
+
 func (t *sqliteTarget) close(context.Context) error {
 	if t.admin != nil {
 		t.admin.Close()
