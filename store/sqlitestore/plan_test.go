@@ -44,6 +44,9 @@ func TestQueryPlans_UseIndexes(t *testing.T) {
 	}{
 		{"running, first page", "flows_running", store.Query{Running: true, Limit: 50}, nil},
 		{"running, later page", "flows_running", store.Query{Running: true, Limit: 50}, &backend.Cursor{CreatedAt: now, ID: id}},
+		{"running, newest first", "flows_running", store.Query{Running: true, Descending: true, Limit: 50}, nil},
+		{"running, newest first, later page", "flows_running", store.Query{Running: true, Descending: true, Limit: 50},
+			&backend.Cursor{CreatedAt: now, ID: id}},
 		{"subject", "flows_subject", store.Query{Subject: "user-1", Limit: 20}, nil},
 		{"subject, later page", "flows_subject", store.Query{Subject: "user-1", Limit: 20}, &backend.Cursor{CreatedAt: now, ID: id}},
 		{"subject, running", "flows_subject", store.Query{Subject: "user-1", Running: true, Limit: 20}, nil},
