@@ -57,7 +57,15 @@ func TestConsole_InTheBrowser(t *testing.T) {
 	t.Run("the list", func(t *testing.T) {
 		p.T = t
 		p.Do("open the console", chromedp.Navigate(console), chromedp.WaitVisible(chromedp.ID("filters")))
-		p.Until("the two flows", `document.querySelectorAll("#flows tbody tr").length === 2`)
+		p.Until("the two flows, newest first", fmt.Sprintf(`document.querySelectorAll("#flows tbody tr").length === 2 && `+
+			`document.querySelector("#flows tbody tr")?.dataset.id === %q`, other))
+		if got := p.Text("#count"); !strings.Contains(got, "newest first") {
+			t.Errorf("the list says %q, want newest first", got)
+		}
+		p.Do("oldest first", chromedp.SetValue(chromedp.CSS(`#filters select[name="order"]`), "oldest"),
+			chromedp.Click(browsertest.Button("Filter")))
+		p.Until("the link flow first", fmt.Sprintf(`document.querySelector("#count")?.textContent.includes("oldest first") && `+
+			`document.querySelector("#flows tbody tr")?.dataset.id === %q`, linkID))
 		p.Do("keep the link flows", chromedp.SetValue(chromedp.CSS(`#filters select[name="kind"]`), "link"),
 			chromedp.Click(browsertest.Button("Filter")))
 		p.Until("the link flow alone", fmt.Sprintf(`document.querySelectorAll("#flows tbody tr").length === 1 && `+

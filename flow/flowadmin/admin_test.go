@@ -7,6 +7,7 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -114,18 +115,32 @@ func TestAdmin_FindReadResumeCancel(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{"", []string{id, other.ID}},
+		{"", []string{other.ID, id}}, // newest first
+		{"order=newest", []string{other.ID, id}},
+		{"order=oldest", []string{id, other.ID}},
 		{"kind=link", []string{id}},
 		{"state=EmailVerified&running=true", []string{id}},
 		{"state=Linked", nil},
 		{"subject=someone-else", []string{other.ID}},
-		{"newerThan=1h", []string{id, other.ID}},
+		{"newerThan=1h", []string{other.ID, id}},
 		{"olderThan=1h", nil},
-		{"limit=1", []string{id}},
+		{"limit=1", []string{other.ID}},
+		{"limit=1&order=oldest", []string{id}},
 	} {
 		if got := listed(tt.query); strings.Join(got, ",") != strings.Join(tt.want, ",") {
 			t.Errorf("list ?%s = %v, want %v", tt.query, got, tt.want)
 		}
+	}
+	// The next page, newest first; its token is refused in the other order.
+	var first flowadmin.List
+	c.do("GET", flowadmin.Prefix+"v1/flows?limit=1").decode(t, &first)
+	tok := url.QueryEscape(first.NextPageToken)
+	if got := listed("limit=1&pageToken=" + tok); len(got) != 1 || got[0] != id {
+		t.Errorf("the second page, newest first = %v, want [%s]", got, id)
+	}
+	if x := c.do("GET", flowadmin.Prefix+"v1/flows?order=oldest&pageToken="+tok); x.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(x.body), `"field":"pageToken"`) {
+		t.Errorf("a newest-first token in an oldest-first list = %d %s, want 422 naming pageToken", x.status, x.body)
 	}
 
 	// One flow: waiting for its wallet's link after a 429.
@@ -229,6 +244,7 @@ func TestAdmin_Refusals(t *testing.T) {
 		{"GET", "v1/flows?olderThan=-1h", 422, "invalid_input", "olderThan"},
 		{"GET", "v1/flows?newerThan=soon", 422, "invalid_input", "newerThan"},
 		{"GET", "v1/flows?limit=0", 422, "invalid_input", "limit"},
+		{"GET", "v1/flows?order=sideways", 422, "invalid_input", "order"},
 		{"GET", "v1/flows?pageToken=forged", 422, "invalid_input", "pageToken"},
 		{"GET", "v1/flows?kind=link&kind=signin", 422, "invalid_input", "kind"},
 		{"GET", "v1/flows?color=red", 422, "invalid_input", "color"},

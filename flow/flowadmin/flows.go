@@ -65,7 +65,8 @@ func NewRecord(rec *store.Record) Record {
 	return r
 }
 
-// List is one page of flows, oldest first.
+// List is one page of flows, newest first unless the list asked for the
+// oldest first (order=oldest).
 type List struct {
 	Flows []Record `json:"flows"`
 	// NextPageToken continues the listing; empty on the last page.
@@ -111,7 +112,7 @@ type Flow struct {
 }
 
 // listParams are the query parameters of the list.
-var listParams = []string{"kind", "state", "subject", "running", "olderThan", "newerThan", "limit", "pageToken"}
+var listParams = []string{"kind", "state", "subject", "running", "olderThan", "newerThan", "order", "limit", "pageToken"}
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	q, p := h.listQuery(r.URL.RawQuery)
@@ -121,7 +122,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := h.store.List(r.Context(), q)
 	if errors.Is(err, store.ErrInvalidPageToken) {
-		h.problem(w, r, invalid("pageToken", "not a token a previous list returned"))
+		h.problem(w, r, invalid("pageToken", "not a token a previous list in this order returned"))
 		return
 	}
 	if err != nil {
@@ -193,6 +194,13 @@ func (h *Handler) listQuery(raw string) (store.Query, *problem) {
 		if d > 0 {
 			*bound = now.Add(-d)
 		}
+	}
+	switch params["order"] {
+	case "", "newest":
+		q.Descending = true // an operator looks for the flow that is stuck now
+	case "oldest":
+	default:
+		return q, invalid("order", "newest or oldest")
 	}
 	q.Limit = DefaultLimit
 	if s, ok := params["limit"]; ok {

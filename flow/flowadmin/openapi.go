@@ -79,7 +79,7 @@ func buildPaths() obj {
 	flowAnswer := func(desc string) obj { return answer(http.StatusOK, desc, schemaRef("Flow")) }
 	return obj{
 		Prefix + "v1/flows": obj{"get": operation("listFlows", "flows", "List the stored flows",
-			"The flows the filters select, oldest first, a page at a time. A filter not given selects every flow; "+
+			"The flows the filters select, newest first (order=oldest: oldest first), a page at a time. A filter not given selects every flow; "+
 				"an unknown, repeated or malformed parameter is 422 invalid_input naming it.",
 			listParameters(), answer(http.StatusOK, "A page of flows.", schemaRef("FlowList")))},
 		Prefix + "v1/flows/{id}": obj{"parameters": []obj{flowID}, "get": operation("getFlow", "flows", "Read a flow",
@@ -135,6 +135,8 @@ func listParameters() []obj {
 		queryParam("running", "`true`: only the flows that have not ended.", obj{"type": "boolean"}),
 		queryParam("olderThan", "Only the flows created more than this long ago (Go duration: 90s, 10m, 24h).", durationSchema),
 		queryParam("newerThan", "Only the flows created less than this long ago.", durationSchema),
+		queryParam("order", "`newest` first (by creation time) or `oldest` first. A page token continues the list in its own order.",
+			obj{"type": "string", "enum": []string{"newest", "oldest"}, "default": "newest"}),
 		queryParam("limit", "The page size.", obj{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}),
 		queryParam("pageToken", "The nextPageToken of the previous page.", obj{"type": "string", "minLength": 1}),
 	}

@@ -32,7 +32,7 @@ func buildSchemas(flows []*transitions.Flow) obj {
 			}),
 		"Pending": closed("A Ratio call a step recorded before making it, still in flight or left by a process that died.",
 			[]string{"call", "event", "startedAt"}, obj{"call": str, "event": str, "startedAt": when}),
-		"FlowList": closed("A page of flows, oldest first.", []string{"flows"}, obj{
+		"FlowList": closed("A page of flows, newest first unless order=oldest.", []string{"flows"}, obj{
 			"flows":         obj{"type": "array", "items": schemaRef("Record")},
 			"nextPageToken": obj{"type": "string", "description": "Continues the listing; absent on the last page."},
 		}),

@@ -101,7 +101,8 @@ async function showList(query) {
     select("state", "state", [["", "any state"], ...enumOf("State").map((k) => [k, k])], q.get("state") || ""),
     select("running", "running", [["", "running or ended"], ["true", "running only"]], q.get("running") || ""),
     select("age", "age", ages, age),
-    el("label", {}, "subject", el("input", { type: "text", name: "subject", value: q.get("subject") || "", size: 28 })),
+    select("order", "order", [["", "newest first"], ["oldest", "oldest first"]], q.get("order") || ""),
+    el("label", {}, "subject", el("input", { type: "text", name: "subject", value: q.get("subject") || "", size: 20 })),
     el("button", { type: "submit" }, "Filter"),
     el("button", { type: "button", class: "secondary", onclick: () => { location.hash = "#/flows"; } }, "Clear"));
   form.addEventListener("submit", (ev) => {
@@ -128,7 +129,7 @@ async function showList(query) {
     el("td", {}, ago(f.updatedAt))));
   const next = r.data.nextPageToken;
   list.replaceChildren(...[
-    el("p", { class: "meta", id: "count" }, rows.length + (rows.length === 1 ? " flow" : " flows") + " on this page, oldest first" + (next ? "" : ".")),
+    el("p", { class: "meta", id: "count" }, rows.length + (rows.length === 1 ? " flow" : " flows") + " on this page, " + (q.get("order") === "oldest" ? "oldest" : "newest") + " first" + (next ? "" : ".")),
     rows.length ? el("table", { id: "flows" },
       el("thead", {}, el("tr", {}, ["flow", "kind", "state", "subject", "created", "last step"].map((h) => el("th", {}, h)))),
       el("tbody", {}, rows)) : el("p", {}, "No flow matches."),
