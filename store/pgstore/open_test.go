@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratioflow/ratioflow/internal/pgtest"
 	"github.com/ratioflow/ratioflow/store/pgstore"
 )
 
@@ -46,6 +47,29 @@ func TestOpen_ErrorsNeverShowThePassword(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "s3cret-pw") {
 			t.Errorf("Open error shows the password: %v", err)
+		}
+	}
+}
+
+// TestOpen_GenericPlans checks that the store's connections plan each
+// statement once (PlanCacheMode), and that a DSN's own plan_cache_mode
+// wins.
+func TestOpen_GenericPlans(t *testing.T) {
+	for _, c := range []struct{ param, want string }{
+		{"", pgstore.PlanCacheMode},
+		{"auto", "auto"},
+	} {
+		dsn := pgtest.Schema(t)
+		if c.param != "" {
+			dsn = pgtest.WithParam(dsn, "plan_cache_mode", c.param)
+		}
+		s := openStore(t, dsn)
+		var got string
+		if err := s.Pool().QueryRow(context.Background(), `SHOW plan_cache_mode`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("plan_cache_mode with %q in the DSN = %q, want %q", c.param, got, c.want)
 		}
 	}
 }
