@@ -6,3 +6,11 @@ package sqlitestore
 func BatchStats(s *Store) (batches, requests int64) {
 	return s.w.batches.Load(), s.w.requests.Load()
 }
+
+// ReadPragma returns the value of PRAGMA name on one of s's read
+// connections.
+func ReadPragma(s *Store, name string) (int64, error) {
+	var v int64
+	err := s.read.QueryRow("PRAGMA " + name).Scan(&v)
+	return v, err
+}

@@ -1,6 +1,7 @@
 package sqlitestore_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -61,5 +62,22 @@ func TestNew_DoesNoIO(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+}
+
+// TestOpen_ReadsMapTheFile checks that the read connections map the file
+// into memory (mmap_size), which the reads of a large store rely on.
+func TestOpen_ReadsMapTheFile(t *testing.T) {
+	s, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "flows.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := sqlitestore.ReadPragma(s, "mmap_size")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got < 1<<30 {
+		t.Errorf("mmap_size of the read connections = %d, want at least 1 GiB", got)
 	}
 }
