@@ -35,27 +35,24 @@ var leasePoll = time.Second
 // holdLease renews the lease of the flow's pending call until the returned
 // stop is called; stop waits for a renewal in progress. The holder only
 // writes the record's version and pending call, which the step does not
-// read while its call is in flight.
+// read while its call is in flight. It is a timer, not a goroutine: most
+// calls end before the first look, and cost no more than the timer.
 func (r *run) holdLease(ctx context.Context) (stop func()) {
 	every := r.e.policy.PendingTimeout / 3
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(min(every, leasePoll))
-		defer tick.Stop()
-		last := leasedAt(r.rec.Pending)
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			now := r.e.now()
-			if now.Sub(last) < every {
-				continue
-			}
+	poll := min(every, leasePoll)
+	var (
+		mu      sync.Mutex // held by a look, and by stop
+		stopped bool
+		timer   *time.Timer
+		last    = leasedAt(r.rec.Pending)
+	)
+	look := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || ctx.Err() != nil {
+			return
+		}
+		if now := r.e.now(); now.Sub(last) >= every {
 			if err := r.renew(ctx, now); err != nil {
 				r.e.log.LogAttrs(ctx, slog.LevelWarn, "flow lease not renewed", slog.String("flow", r.rec.ID),
 					slog.String("call", r.rec.Pending.Call), slog.String("err", err.Error()))
@@ -63,10 +60,16 @@ func (r *run) holdLease(ctx context.Context) (stop func()) {
 			}
 			last = now
 		}
-	})
+		timer.Reset(poll)
+	}
+	mu.Lock() // a first look waits for timer to be set
+	timer = time.AfterFunc(poll, look)
+	mu.Unlock()
 	return func() {
-		close(done)
-		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		timer.Stop()
 	}
 }
 

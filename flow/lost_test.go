@@ -306,7 +306,11 @@ func renewedAt(t *testing.T, st store.Store, id string) time.Time {
 // waitFor polls cond until it holds; the test's deadline bounds it.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("the condition did not hold within 10 s")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
