@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -161,14 +162,14 @@ func pendingTimeoutFlag(fs *flag.FlagSet, d *time.Duration) {
 
 func flowsList(ctx context.Context, e *env, args []string) error {
 	c := newFlowsCmd(e, "list", "[--kind K] [--state S] [--subject S] [--running] [--older-than D] [--newer-than D] [--limit N] [--json]",
-		"List the stored flows, oldest first; --limit keeps the most recently created.")
+		"List the stored flows, oldest first; --limit keeps the most recently created, read newest\nfirst so that the list costs the same however many flows the store holds.")
 	kind := c.fs.String("kind", "", "only flows of this kind: "+kindList())
 	state := c.fs.String("state", "", "only flows in this state")
 	subject := c.fs.String("subject", "", "only flows of this subject")
 	running := c.fs.Bool("running", false, "only flows that have not ended")
 	older := c.fs.Duration("older-than", 0, "only flows created more than this long ago (e.g. 1h)")
 	newer := c.fs.Duration("newer-than", 0, "only flows created less than this long ago (e.g. 10m)")
-	limit := c.fs.Int("limit", 50, "show at most this many, the most recent (0: all)")
+	limit := c.fs.Int("limit", 50, "show at most this many, the most recent (0: all, and count them)")
 	jsonOut := c.fs.Bool("json", false, "print one JSON object per flow")
 	if err := noArgs(c.fs, args); err != nil {
 		return err
@@ -195,7 +196,15 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	recs, total, err := listRecords(ctx, st, q, *limit)
+	var (
+		recs []*store.Record
+		more bool
+	)
+	if *limit > 0 {
+		recs, more, err = newestRecords(ctx, st, q, *limit)
+	} else {
+		recs, _, err = listRecords(ctx, st, q, 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -203,12 +212,37 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 		return printRecordsJSON(e.stdout, recs)
 	}
 	printRecords(e.stdout, recs, now)
-	if total > len(recs) {
-		fmt.Fprintf(e.stdout, "%s, the %d most recent shown (--limit 0 shows all)\n", count(total, "flow"), len(recs))
+	if more {
+		fmt.Fprintf(e.stdout, "%s shown, the most recent; more match (--limit 0 shows all)\n", count(len(recs), "flow"))
 	} else {
-		fmt.Fprintln(e.stdout, count(total, "flow"))
+		fmt.Fprintln(e.stdout, count(len(recs), "flow"))
 	}
 	return nil
+}
+
+// newestRecords returns the limit most recently created records q
+// matches, oldest first, and whether more match. It reads them newest
+// first (store.Query.Descending), so it costs the same whatever the
+// store holds.
+func newestRecords(ctx context.Context, st store.Store, q store.Query, limit int) ([]*store.Record, bool, error) {
+	q.Descending = true
+	q.Limit = min(limit+1, store.MaxPageSize)
+	var recs []*store.Record
+	for len(recs) <= limit {
+		page, err := st.List(ctx, q)
+		if err != nil {
+			return nil, false, fmt.Errorf("list flows: %w", err)
+		}
+		recs = append(recs, page.Records...)
+		if page.NextPageToken == "" {
+			break
+		}
+		q.PageToken = page.NextPageToken
+	}
+	more := len(recs) > limit
+	recs = recs[:min(len(recs), limit)]
+	slices.Reverse(recs)
+	return recs, more, nil
 }
 
 // listRecords pages through the records q matches and keeps the last
