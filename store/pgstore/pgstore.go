@@ -7,7 +7,10 @@
 // compare-and-swap on the version in one statement (with its history
 // entries, one statement too: a data-modifying CTE), so replicas never lose
 // each other's writes; ClaimExpired uses FOR UPDATE SKIP LOCKED, so
-// sweepers on every replica claim disjoint flows.
+// sweepers on every replica claim disjoint flows. Under load, the writes
+// of concurrent flows go to the database together, as one batch and one
+// transaction (group commit; see WriteStats), each keeping its own
+// outcome.
 //
 // Open connects from a URL or DSN and migrates the schema; New wraps a pool
 // the service already has, and Migrate creates or upgrades the schema from
