@@ -48,10 +48,10 @@ func TestOpenAPI_DocsUpToDate(t *testing.T) {
 func TestOpenAPI_ServedAndValid(t *testing.T) {
 	c := newChecked(t)
 	got := c.do("GET", flowadmin.Prefix+"openapi.json")
-	if got.status != http.StatusOK || got.header.Get("Content-Type") != "application/json" {
-		t.Fatalf("GET openapi.json = %d %s", got.status, got.header.Get("Content-Type"))
+	if got.Status != http.StatusOK || got.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET openapi.json = %d %s", got.Status, got.Header.Get("Content-Type"))
 	}
-	if !bytes.Equal(got.body, flowadmin.OpenAPI()) {
+	if !bytes.Equal(got.Body, flowadmin.OpenAPI()) {
 		t.Error("the served document differs from flowadmin.OpenAPI()")
 	}
 }
@@ -100,11 +100,11 @@ func TestAdmin_FindReadResumeCancel(t *testing.T) {
 	listed := func(query string) []string {
 		t.Helper()
 		x := c.do("GET", flowadmin.Prefix+"v1/flows?"+query)
-		if x.status != http.StatusOK {
-			t.Fatalf("list ?%s = %d %s", query, x.status, x.body)
+		if x.Status != http.StatusOK {
+			t.Fatalf("list ?%s = %d %s", query, x.Status, x.Body)
 		}
 		var l flowadmin.List
-		x.decode(t, &l)
+		x.Decode(t, &l)
 		var ids []string
 		for _, r := range l.Flows {
 			ids = append(ids, r.ID)
@@ -133,24 +133,24 @@ func TestAdmin_FindReadResumeCancel(t *testing.T) {
 	}
 	// The next page, newest first; its token is refused in the other order.
 	var first flowadmin.List
-	c.do("GET", flowadmin.Prefix+"v1/flows?limit=1").decode(t, &first)
+	c.do("GET", flowadmin.Prefix+"v1/flows?limit=1").Decode(t, &first)
 	tok := url.QueryEscape(first.NextPageToken)
 	if got := listed("limit=1&pageToken=" + tok); len(got) != 1 || got[0] != id {
 		t.Errorf("the second page, newest first = %v, want [%s]", got, id)
 	}
-	if x := c.do("GET", flowadmin.Prefix+"v1/flows?order=oldest&pageToken="+tok); x.status != http.StatusUnprocessableEntity ||
-		!strings.Contains(string(x.body), `"field":"pageToken"`) {
-		t.Errorf("a newest-first token in an oldest-first list = %d %s, want 422 naming pageToken", x.status, x.body)
+	if x := c.do("GET", flowadmin.Prefix+"v1/flows?order=oldest&pageToken="+tok); x.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(x.Body), `"field":"pageToken"`) {
+		t.Errorf("a newest-first token in an oldest-first list = %d %s, want 422 naming pageToken", x.Status, x.Body)
 	}
 
 	// One flow: waiting for its wallet's link after a 429.
 	var f flowadmin.Flow
 	x := c.do("GET", flowadmin.Prefix+"v1/flows/"+id)
-	x.decode(t, &f)
-	if x.status != http.StatusOK || f.View == nil || f.View.State != states.EmailVerified || f.Record.Subject != c.h.Subject {
-		t.Fatalf("GET the flow = %d %s", x.status, x.body)
+	x.Decode(t, &f)
+	if x.Status != http.StatusOK || f.View == nil || f.View.State != states.EmailVerified || f.Record.Subject != c.h.Subject {
+		t.Fatalf("GET the flow = %d %s", x.Status, x.Body)
 	}
-	checkNoSecret(t, x.body, p)
+	checkNoSecret(t, x.Body, p)
 	var conflict, limited bool
 	for _, s := range f.Timeline {
 		conflict = conflict || (s.Event == "submit_phone" && s.Status == http.StatusConflict && s.To == states.PhoneConflict)
@@ -166,38 +166,38 @@ func TestAdmin_FindReadResumeCancel(t *testing.T) {
 
 	// Resume too early: 429, with the wait; then once Ratio takes the
 	// link again: Linked.
-	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+id+"/resume"); x.status != http.StatusTooManyRequests ||
-		!strings.Contains(string(x.body), `"code":"too_early"`) {
-		t.Errorf("resume before the back-off ends = %d %s, want 429 too_early", x.status, x.body)
+	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+id+"/resume"); x.Status != http.StatusTooManyRequests ||
+		!strings.Contains(string(x.Body), `"code":"too_early"`) {
+		t.Errorf("resume before the back-off ends = %d %s, want 429 too_early", x.Status, x.Body)
 	}
 	c.h.Clock.Advance(31 * time.Second)
 	x = c.do("POST", flowadmin.Prefix+"v1/flows/"+id+"/resume")
-	x.decode(t, &f)
-	if x.status != http.StatusOK || f.Record.State != states.Linked {
-		t.Fatalf("resume = %d %s", x.status, x.body)
+	x.Decode(t, &f)
+	if x.Status != http.StatusOK || f.Record.State != states.Linked {
+		t.Fatalf("resume = %d %s", x.Status, x.Body)
 	}
-	checkNoSecret(t, x.body, p)
+	checkNoSecret(t, x.Body, p)
 	if got := listed("state=Linked"); len(got) != 1 || got[0] != id {
 		t.Errorf("list ?state=Linked = %v, want the resumed flow", got)
 	}
 
 	// Cancel the other; again is 409.
-	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+other.ID+"/cancel"); x.status != http.StatusOK || !strings.Contains(string(x.body), `"state":"Canceled"`) {
-		t.Errorf("cancel = %d %s", x.status, x.body)
+	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+other.ID+"/cancel"); x.Status != http.StatusOK || !strings.Contains(string(x.Body), `"state":"Canceled"`) {
+		t.Errorf("cancel = %d %s", x.Status, x.Body)
 	}
-	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+other.ID+"/cancel"); x.status != http.StatusConflict || !strings.Contains(string(x.body), `"code":"ended"`) {
-		t.Errorf("cancel again = %d %s, want 409 ended", x.status, x.body)
+	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+other.ID+"/cancel"); x.Status != http.StatusConflict || !strings.Contains(string(x.Body), `"code":"ended"`) {
+		t.Errorf("cancel again = %d %s, want 409 ended", x.Status, x.Body)
 	}
-	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+id+"/resume"); x.status != http.StatusOK {
-		t.Errorf("resume of an ended flow = %d %s, want 200 (nothing to do)", x.status, x.body)
+	if x = c.do("POST", flowadmin.Prefix+"v1/flows/"+id+"/resume"); x.Status != http.StatusOK {
+		t.Errorf("resume of an ended flow = %d %s, want 200 (nothing to do)", x.Status, x.Body)
 	}
 
 	// The stats: the kinds' traffic and drop-off.
 	var st flowadmin.Stats
 	x = c.do("GET", flowadmin.Prefix+"v1/stats?view=state")
-	x.decode(t, &st)
-	if x.status != http.StatusOK || len(st.Kinds) != 2 {
-		t.Fatalf("stats = %d %s", x.status, x.body)
+	x.Decode(t, &st)
+	if x.Status != http.StatusOK || len(st.Kinds) != 2 {
+		t.Fatalf("stats = %d %s", x.Status, x.Body)
 	}
 	for _, k := range st.Kinds {
 		switch k.Kind {
@@ -214,7 +214,7 @@ func TestAdmin_FindReadResumeCancel(t *testing.T) {
 		}
 	}
 	for _, op := range []string{"listFlows", "getFlow", "resumeFlow", "cancelFlow", "getStats"} {
-		if !c.saw(op, http.StatusOK) {
+		if !c.Saw(op, http.StatusOK) {
 			t.Errorf("operation %s was never answered 200", op)
 		}
 	}
@@ -237,27 +237,28 @@ func TestAdmin_Refusals(t *testing.T) {
 		method, path string
 		status       int
 		code, field  string
+		refused      bool // the document refuses it too
 	}{
-		{"GET", "v1/flows?kind=nope", 422, "invalid_input", "kind"},
-		{"GET", "v1/flows?state=Nowhere", 422, "invalid_input", "state"},
-		{"GET", "v1/flows?running=yes", 422, "invalid_input", "running"},
-		{"GET", "v1/flows?olderThan=-1h", 422, "invalid_input", "olderThan"},
-		{"GET", "v1/flows?newerThan=soon", 422, "invalid_input", "newerThan"},
-		{"GET", "v1/flows?limit=0", 422, "invalid_input", "limit"},
-		{"GET", "v1/flows?order=sideways", 422, "invalid_input", "order"},
-		{"GET", "v1/flows?pageToken=forged", 422, "invalid_input", "pageToken"},
-		{"GET", "v1/flows?kind=link&kind=signin", 422, "invalid_input", "kind"},
-		{"GET", "v1/flows?color=red", 422, "invalid_input", "color"},
-		{"GET", "v1/stats?view=pie", 422, "invalid_input", "view"},
-		{"GET", "v1/flows/00112233445566778899aabbccddeeff", 404, "not_found", ""},
-		{"POST", "v1/flows/00112233445566778899aabbccddeeff/cancel", 404, "not_found", ""},
-		{"GET", "v1/nothing", 404, "no_route", ""},
+		{"GET", "v1/flows?kind=nope", 422, "invalid_input", "kind", true},
+		{"GET", "v1/flows?state=Nowhere", 422, "invalid_input", "state", true},
+		{"GET", "v1/flows?running=yes", 422, "invalid_input", "running", true},
+		{"GET", "v1/flows?olderThan=-1h", 422, "invalid_input", "olderThan", true},
+		{"GET", "v1/flows?newerThan=soon", 422, "invalid_input", "newerThan", true},
+		{"GET", "v1/flows?limit=0", 422, "invalid_input", "limit", true},
+		{"GET", "v1/flows?order=sideways", 422, "invalid_input", "order", true},
+		{"GET", "v1/flows?pageToken=forged", 422, "invalid_input", "pageToken", false},
+		{"GET", "v1/flows?kind=link&kind=signin", 422, "invalid_input", "kind", false},
+		{"GET", "v1/flows?color=red", 422, "invalid_input", "color", false},
+		{"GET", "v1/stats?view=pie", 422, "invalid_input", "view", true},
+		{"GET", "v1/flows/00112233445566778899aabbccddeeff", 404, "not_found", "", false},
+		{"POST", "v1/flows/00112233445566778899aabbccddeeff/cancel", 404, "not_found", "", false},
+		{"GET", "v1/nothing", 404, "no_route", "", true},
 	} {
-		x := c.do(tt.method, flowadmin.Prefix+tt.path)
+		x := c.send(tt.method, flowadmin.Prefix+tt.path, tt.refused)
 		var p struct{ Code, Field string }
-		x.decode(t, &p)
-		if x.status != tt.status || p.Code != tt.code || p.Field != tt.field {
-			t.Errorf("%s %s = %d %s, want %d %s naming %q", tt.method, tt.path, x.status, x.body, tt.status, tt.code, tt.field)
+		x.Decode(t, &p)
+		if x.Status != tt.status || p.Code != tt.code || p.Field != tt.field {
+			t.Errorf("%s %s = %d %s, want %d %s naming %q", tt.method, tt.path, x.Status, x.Body, tt.status, tt.code, tt.field)
 		}
 	}
 }
@@ -269,18 +270,18 @@ func TestAdmin_Token(t *testing.T) {
 	for _, auth := range []string{"", "Bearer wrong", "Basic YWRtaW46YW4gYWRtaW4gdG9rZW4=", "Bearer an admin token!"} {
 		for _, path := range []string{"v1/flows", "v1/stats", "openapi.json"} {
 			x := c.do("GET", flowadmin.Prefix+path, "Authorization", auth)
-			if x.status != http.StatusUnauthorized || !strings.HasPrefix(x.header.Get("WWW-Authenticate"), "Bearer") ||
-				!strings.Contains(string(x.body), `"code":"unauthenticated"`) {
-				t.Errorf("GET %s with %q = %d %s, want 401", path, auth, x.status, x.body)
+			if x.Status != http.StatusUnauthorized || !strings.HasPrefix(x.Header.Get("WWW-Authenticate"), "Bearer") ||
+				!strings.Contains(string(x.Body), `"code":"unauthenticated"`) {
+				t.Errorf("GET %s with %q = %d %s, want 401", path, auth, x.Status, x.Body)
 			}
-			if strings.Contains(string(x.body), "an admin token") {
-				t.Errorf("the 401 shows the token: %s", x.body)
+			if strings.Contains(string(x.Body), "an admin token") {
+				t.Errorf("the 401 shows the token: %s", x.Body)
 			}
 		}
 	}
 	c.token = "an admin token"
-	if x := c.do("GET", flowadmin.Prefix+"v1/flows"); x.status != http.StatusOK {
-		t.Errorf("with the token: %d %s", x.status, x.body)
+	if x := c.do("GET", flowadmin.Prefix+"v1/flows"); x.Status != http.StatusOK {
+		t.Errorf("with the token: %d %s", x.Status, x.Body)
 	}
 }
 
@@ -294,14 +295,14 @@ func TestAdmin_CrossOriginRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := flowadmin.Prefix + "v1/flows/" + v.ID + "/cancel"
-	if x := c.do("POST", path, "Sec-Fetch-Site", "cross-site"); x.status != http.StatusForbidden {
-		t.Errorf("a cross-site cancel = %d %s, want 403", x.status, x.body)
+	if x := c.do("POST", path, "Sec-Fetch-Site", "cross-site"); x.Status != http.StatusForbidden {
+		t.Errorf("a cross-site cancel = %d %s, want 403", x.Status, x.Body)
 	}
-	if x := c.do("POST", path, "Origin", "https://evil.example"); x.status != http.StatusForbidden {
-		t.Errorf("a cancel from another origin = %d %s, want 403", x.status, x.body)
+	if x := c.do("POST", path, "Origin", "https://evil.example"); x.Status != http.StatusForbidden {
+		t.Errorf("a cancel from another origin = %d %s, want 403", x.Status, x.Body)
 	}
-	if x := c.do("POST", path, "Sec-Fetch-Site", "same-origin"); x.status != http.StatusOK {
-		t.Errorf("a same-origin cancel = %d %s", x.status, x.body)
+	if x := c.do("POST", path, "Sec-Fetch-Site", "same-origin"); x.Status != http.StatusOK {
+		t.Errorf("a same-origin cancel = %d %s", x.Status, x.Body)
 	}
 }
 

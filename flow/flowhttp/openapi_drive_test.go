@@ -9,6 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/internal/openapicheck"
 )
 
 // TestOpenAPI_DrivesTheLinkFlowFromTheDocument plays a frontend that knows
@@ -23,7 +24,7 @@ func TestOpenAPI_DrivesTheLinkFlowFromTheDocument(t *testing.T) {
 	w, p := flowtest.NewWallet(t), flowtest.NewPerson()
 	c.h.SeedUser(p)
 	served := c.do("GET", "/openapi.json", nil)
-	doc := loadOpenAPI(t, served.body)
+	doc := openapicheck.Load(t, served.Body)
 
 	// What the user has, by the field names the document uses.
 	fill := func(field string, view map[string]any) any {
@@ -55,11 +56,11 @@ func TestOpenAPI_DrivesTheLinkFlowFromTheDocument(t *testing.T) {
 		}
 	}
 	ans := c.do("POST", "/v1/flows", body)
-	if ans.status != http.StatusCreated {
-		t.Fatalf("start: %d %s", ans.status, ans.body)
+	if ans.Status != http.StatusCreated {
+		t.Fatalf("start: %d %s", ans.Status, ans.Body)
 	}
 	var view map[string]any
-	ans.decode(t, &view)
+	ans.Decode(t, &view)
 	var path []string
 	for range 20 {
 		if view["terminal"] == true {
@@ -74,11 +75,11 @@ func TestOpenAPI_DrivesTheLinkFlowFromTheDocument(t *testing.T) {
 			t.Fatalf("%s: the filled body does not match its schema: %v", event, err)
 		}
 		ans := c.do("POST", "/v1/flows/"+view["id"].(string)+"/events/"+event, body)
-		if ans.status != http.StatusOK {
-			t.Fatalf("%s in %v: %d %s", event, view["state"], ans.status, ans.body)
+		if ans.Status != http.StatusOK {
+			t.Fatalf("%s in %v: %d %s", event, view["state"], ans.Status, ans.Body)
 		}
 		view = nil
-		ans.decode(t, &view)
+		ans.Decode(t, &view)
 		path = append(path, event+">"+view["state"].(string))
 	}
 	want := "sign>WalletAuthed submit_phone>PhoneConflict confirm_phone>SmsFirstSent submit_otp>SmsVerified " +

@@ -16,6 +16,7 @@ import (
 	"github.com/ratioflow/ratioflow/flow"
 	"github.com/ratioflow/ratioflow/flow/flowhttp"
 	"github.com/ratioflow/ratioflow/flow/flowtest"
+	"github.com/ratioflow/ratioflow/internal/openapicheck"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/states"
 )
@@ -48,13 +49,13 @@ func TestOpenAPI_DocsUpToDate(t *testing.T) {
 func TestOpenAPI_ServedAndValid(t *testing.T) {
 	c := newChecked(t)
 	got := c.do("GET", "/openapi.json", nil)
-	if got.status != http.StatusOK || got.header.Get("Content-Type") != "application/json" {
-		t.Fatalf("GET /openapi.json = %d %s", got.status, got.header.Get("Content-Type"))
+	if got.Status != http.StatusOK || got.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /openapi.json = %d %s", got.Status, got.Header.Get("Content-Type"))
 	}
-	if !bytes.Equal(got.body, flowhttp.OpenAPI()) {
+	if !bytes.Equal(got.Body, flowhttp.OpenAPI()) {
 		t.Error("GET /openapi.json differs from flowhttp.OpenAPI()")
 	}
-	doc := loadOpenAPI(t, got.body)
+	doc := openapicheck.Load(t, got.Body)
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
 	}
@@ -92,11 +93,11 @@ type step struct {
 func (c *checked) run(start map[string]any, steps []step) flow.View {
 	c.t.Helper()
 	created := c.do("POST", "/v1/flows", start)
-	if created.status != http.StatusCreated {
-		c.t.Fatalf("start %v: %d %s", start["kind"], created.status, created.body)
+	if created.Status != http.StatusCreated {
+		c.t.Fatalf("start %v: %d %s", start["kind"], created.Status, created.Body)
 	}
 	var v flow.View
-	created.decode(c.t, &v)
+	created.Decode(c.t, &v)
 	if len(steps) == 0 {
 		return v
 	}
@@ -129,22 +130,22 @@ func TestOpenAPI_FullRunsConform(t *testing.T) {
 
 	list := c.do("GET", "/v1/flows?running=false&kind=link&limit=5", nil)
 	var page flow.Page
-	list.decode(t, &page)
-	if list.status != http.StatusOK || len(page.Flows) == 0 {
-		t.Errorf("list: %d %s", list.status, list.body)
+	list.Decode(t, &page)
+	if list.Status != http.StatusOK || len(page.Flows) == 0 {
+		t.Errorf("list: %d %s", list.Status, list.Body)
 	}
-	if bad := c.refused("GET", "/v1/flows?limit=500", nil); bad.status != http.StatusUnprocessableEntity {
-		t.Errorf("list with limit=500: %d %s", bad.status, bad.body)
+	if bad := c.refused("GET", "/v1/flows?limit=500", nil); bad.Status != http.StatusUnprocessableEntity {
+		t.Errorf("list with limit=500: %d %s", bad.Status, bad.Body)
 	}
-	if missing := c.do("GET", "/v1/flows/00112233445566778899aabbccddeeff", nil); missing.status != http.StatusNotFound {
-		t.Errorf("GET of an unknown flow: %d %s", missing.status, missing.body)
+	if missing := c.do("GET", "/v1/flows/00112233445566778899aabbccddeeff", nil); missing.Status != http.StatusNotFound {
+		t.Errorf("GET of an unknown flow: %d %s", missing.Status, missing.Body)
 	}
 	// Every operation a frontend drives by hand was answered, and checked.
-	for _, op := range c.operations("/v1/flows") {
+	for _, op := range c.Operations("/v1/flows") {
 		if isAutoOperation(c, op) {
 			continue
 		}
-		if !c.saw(op, http.StatusOK) && !c.saw(op, http.StatusCreated) {
+		if !c.Saw(op, http.StatusOK) && !c.Saw(op, http.StatusCreated) {
 			t.Errorf("operation %s was never answered with success", op)
 		}
 	}
@@ -153,7 +154,7 @@ func TestOpenAPI_FullRunsConform(t *testing.T) {
 		status int
 	}{{"eventSubmitOtp", 422}, {"eventSubmitEmail", 409}, {"eventSubmitOtp", 502}, {"eventCreateUser", 200},
 		{"listFlows", 422}, {"getFlow", 404}, {"cancelFlow", 409}, {"startFlow", 422}} {
-		if !c.saw(want.op, want.status) {
+		if !c.Saw(want.op, want.status) {
 			t.Errorf("no %d answer of %s was checked", want.status, want.op)
 		}
 	}
@@ -162,7 +163,7 @@ func TestOpenAPI_FullRunsConform(t *testing.T) {
 // isAutoOperation reports whether the operation sends an automatic step,
 // which a frontend sends only to retry one that failed.
 func isAutoOperation(c *checked, operationID string) bool {
-	for _, item := range c.doc.Paths.Map() {
+	for _, item := range c.Doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if op.OperationID == operationID {
 				return bytes.Contains([]byte(op.Description), []byte("An automatic step"))
@@ -186,15 +187,15 @@ func (c *checked) runLink() {
 		{event: "confirm_phone", body: func(flow.View) any { return map[string]any{} }, want: states.SmsFirstSent},
 	})
 	path := "/v1/flows/" + v.ID + "/events/"
-	if wrong := c.do("POST", path+"submit_otp", map[string]string{"otp": c.h.WrongOTP(p.Phone).Reveal()}); wrong.status != 422 {
-		c.t.Fatalf("a wrong code: %d %s", wrong.status, wrong.body)
+	if wrong := c.do("POST", path+"submit_otp", map[string]string{"otp": c.h.WrongOTP(p.Phone).Reveal()}); wrong.Status != 422 {
+		c.t.Fatalf("a wrong code: %d %s", wrong.Status, wrong.Body)
 	}
-	if early := c.do("POST", path+"submit_email", map[string]string{"emailAddress": p.Email}); early.status != 409 {
-		c.t.Fatalf("submit_email before the SMS code: %d %s", early.status, early.body)
+	if early := c.do("POST", path+"submit_email", map[string]string{"emailAddress": p.Email}); early.Status != 409 {
+		c.t.Fatalf("submit_email before the SMS code: %d %s", early.Status, early.Body)
 	}
 	c.h.Clock.Advance(time.Minute)
-	if resent := c.do("POST", path+"resend_otp", nil); resent.status != http.StatusOK {
-		c.t.Fatalf("resend_otp: %d %s", resent.status, resent.body)
+	if resent := c.do("POST", path+"resend_otp", nil); resent.Status != http.StatusOK {
+		c.t.Fatalf("resend_otp: %d %s", resent.Status, resent.Body)
 	}
 	c.walk(v.ID, []step{
 		{event: "submit_otp", body: otpOf(c, p.Phone), want: states.SmsVerified},
@@ -202,23 +203,23 @@ func (c *checked) runLink() {
 	email := map[string]string{"emailAddress": p.Email}
 	first := c.do("POST", path+"submit_email", email, "Idempotency-Key", "email-1")
 	again := c.do("POST", path+"submit_email", email, "Idempotency-Key", "email-1")
-	if first.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" {
-		c.t.Fatalf("a replayed submit_email: %d, then %d %v", first.status, again.status, again.header)
+	if first.Status != http.StatusOK || again.Header.Get("Idempotent-Replayed") != "true" {
+		c.t.Fatalf("a replayed submit_email: %d, then %d %v", first.Status, again.Status, again.Header)
 	}
 	if end := c.walk(v.ID, []step{{event: "submit_otp", body: otpOf(c, p.Email), want: states.Linked}}); !end.Terminal {
 		c.t.Fatalf("Linked is not terminal: %+v", end)
 	}
-	if got := c.do("GET", "/v1/flows/"+v.ID, nil); got.status != http.StatusOK {
-		c.t.Fatalf("GET: %d %s", got.status, got.body)
+	if got := c.do("GET", "/v1/flows/"+v.ID, nil); got.Status != http.StatusOK {
+		c.t.Fatalf("GET: %d %s", got.Status, got.Body)
 	}
 	other := c.run(map[string]any{"kind": "link", "walletAddress": flowtest.NewWallet(c.t).Address},
 		[]step{{event: "cancel", want: states.Canceled}})
-	if again := c.do("DELETE", "/v1/flows/"+other.ID, nil); again.status != http.StatusConflict {
-		c.t.Fatalf("DELETE of an ended flow: %d %s", again.status, again.body)
+	if again := c.do("DELETE", "/v1/flows/"+other.ID, nil); again.Status != http.StatusConflict {
+		c.t.Fatalf("DELETE of an ended flow: %d %s", again.Status, again.Body)
 	}
 	live := c.run(map[string]any{"kind": "link", "walletAddress": flowtest.NewWallet(c.t).Address}, nil)
-	if del := c.do("DELETE", "/v1/flows/"+live.ID, nil); del.status != http.StatusOK {
-		c.t.Fatalf("DELETE: %d %s", del.status, del.body)
+	if del := c.do("DELETE", "/v1/flows/"+live.ID, nil); del.Status != http.StatusOK {
+		c.t.Fatalf("DELETE: %d %s", del.Status, del.Body)
 	}
 }
 
@@ -226,17 +227,17 @@ func (c *checked) runLink() {
 func (c *checked) walk(id string, steps []step) flow.View {
 	c.t.Helper()
 	var v flow.View
-	c.do("GET", "/v1/flows/"+id, nil).decode(c.t, &v)
+	c.do("GET", "/v1/flows/"+id, nil).Decode(c.t, &v)
 	for _, s := range steps {
 		var body any
 		if s.body != nil {
 			body = s.body(v)
 		}
 		ans := c.do("POST", "/v1/flows/"+id+"/events/"+s.event, body)
-		if ans.status != http.StatusOK {
-			c.t.Fatalf("%s in %s: %d %s", s.event, v.State, ans.status, ans.body)
+		if ans.Status != http.StatusOK {
+			c.t.Fatalf("%s in %s: %d %s", s.event, v.State, ans.Status, ans.Body)
 		}
-		ans.decode(c.t, &v)
+		ans.Decode(c.t, &v)
 		if v.State != s.want {
 			c.t.Fatalf("%s: state %s, want %s", s.event, v.State, s.want)
 		}
@@ -288,8 +289,8 @@ func (c *checked) runSignUp() {
 		c.t.Errorf("signed up without a user: %+v", v)
 	}
 	c.retryCreateUser()
-	if bad := c.refused("POST", "/v1/flows", fmt.Sprintf(`{"kind":"signup","walletAddress":%q}`, w.Address)); bad.status != 422 {
-		c.t.Errorf("signup without its fields: %d %s", bad.status, bad.body)
+	if bad := c.refused("POST", "/v1/flows", fmt.Sprintf(`{"kind":"signup","walletAddress":%q}`, w.Address)); bad.Status != 422 {
+		c.t.Errorf("signup without its fields: %d %s", bad.Status, bad.Body)
 	}
 }
 
@@ -303,9 +304,9 @@ func (c *checked) retryCreateUser() {
 	c.h.Sandbox.FailNext(ratio.OpCreateUser, 100, http.StatusServiceUnavailable)
 	failed := c.do("POST", "/v1/flows/"+v.ID+"/events/submit_otp", map[string]string{"otp": c.h.OTP(p.Phone).Reveal()})
 	var prob struct{ Flow flow.View }
-	failed.decode(c.t, &prob)
-	if failed.status != http.StatusBadGateway || len(prob.Flow.Next) == 0 || prob.Flow.Next[0].Event != "create_user" {
-		c.t.Fatalf("submit_otp with users:create failing: %d %s", failed.status, failed.body)
+	failed.Decode(c.t, &prob)
+	if failed.Status != http.StatusBadGateway || len(prob.Flow.Next) == 0 || prob.Flow.Next[0].Event != "create_user" {
+		c.t.Fatalf("submit_otp with users:create failing: %d %s", failed.Status, failed.Body)
 	}
 	c.h.Sandbox.FailNext(ratio.OpCreateUser, 0, 0)
 	c.walk(v.ID, []step{{event: "create_user", body: nil, want: states.UserCreated}})
