@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/ratioflow/ratioflow/internal/problemcodes"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
 )
@@ -104,7 +104,7 @@ func buildPaths() obj {
 }
 
 func operation(id, tag, summary, desc string, params []obj, success obj) obj {
-	for _, status := range problemStatuses() {
+	for _, status := range problemcodes.Statuses(codes) {
 		success[fmt.Sprint(status)] = ref("responses", fmt.Sprintf("Problem%d", status))
 	}
 	op := obj{"operationId": id, "tags": []string{tag}, "summary": summary, "responses": success}
@@ -151,25 +151,10 @@ func statsParameters() []obj {
 	}
 }
 
-// problemStatuses lists the statuses of the table of codes, sorted.
-func problemStatuses() []int { return slices.Compact(slices.Sorted(maps.Values(codes))) }
-
-// codesOf lists the codes answered with status, sorted; all for 0.
-func codesOf(status int) []string {
-	var out []string
-	for code, s := range codes {
-		if status == 0 || s == status {
-			out = append(out, code)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 func problemResponses() obj {
 	out := obj{}
-	for _, status := range problemStatuses() {
-		cs := codesOf(status)
+	for _, status := range problemcodes.Statuses(codes) {
+		cs := problemcodes.Of(codes, status)
 		out[fmt.Sprintf("Problem%d", status)] = obj{
 			"description": http.StatusText(status) + ": " + strings.Join(cs, ", ") + ".",
 			"content": obj{"application/problem+json": obj{"schema": obj{"allOf": []obj{

@@ -1,6 +1,7 @@
 package flowadmin
 
 import (
+	"github.com/ratioflow/ratioflow/internal/problemcodes"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -116,7 +117,7 @@ func buildSchemas(flows []*transitions.Flow) obj {
 				"title":  str,
 				"status": obj{"type": "integer"},
 				"detail": str,
-				"code":   obj{"type": "string", "enum": codesOf(0), "description": "ratioflow's stable error code."},
+				"code":   obj{"type": "string", "enum": problemcodes.All(codes), "description": "ratioflow's stable error code."},
 				"field":  obj{"type": "string", "description": "The query parameter at fault."},
 			},
 		},

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ratioflow/ratioflow/flow"
+	"github.com/ratioflow/ratioflow/internal/problemcodes"
 	"github.com/ratioflow/ratioflow/transitions"
 )
 
@@ -260,7 +261,7 @@ func viewAnswer(status int, desc string, headers ...string) obj {
 // withProblems adds to an operation's success response a problem response
 // for every status the table of codes has.
 func withProblems(success obj) obj {
-	for _, status := range problemStatuses() {
+	for _, status := range problemcodes.Statuses(codes) {
 		success[fmt.Sprint(status)] = ref("responses", fmt.Sprintf("Problem%d", status))
 	}
 	return success

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ratioflow/ratioflow/internal/problemcodes"
 	"github.com/ratioflow/ratioflow/ratio"
 	"github.com/ratioflow/ratioflow/states"
 	"github.com/ratioflow/ratioflow/transitions"
@@ -199,24 +200,6 @@ func viewSchemas() obj {
 	}
 }
 
-// problemStatuses lists the statuses of the table of problem codes, sorted.
-func problemStatuses() []int {
-	return slices.Compact(slices.Sorted(maps.Values(codes)))
-}
-
-// codesOf lists the problem codes answered with status, sorted; all of
-// them for status 0.
-func codesOf(status int) []string {
-	var out []string
-	for code, s := range codes {
-		if status == 0 || s == status {
-			out = append(out, code)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 func problemSchema() obj {
 	return obj{
 		"type": "object", "required": []string{"type", "title", "status", "code"},
@@ -226,7 +209,7 @@ func problemSchema() obj {
 			"title":  obj{"type": "string"},
 			"status": obj{"type": "integer"},
 			"detail": obj{"type": "string"},
-			"code":   obj{"type": "string", "enum": codesOf(0), "description": "ratioflow's stable error code."},
+			"code":   obj{"type": "string", "enum": problemcodes.All(codes), "description": "ratioflow's stable error code."},
 			"field":  obj{"type": "string", "description": "The input field at fault, as Ratio names it."},
 			"retryAfter": obj{"type": "integer", "minimum": 1,
 				"description": "Seconds to wait before retrying (also the Retry-After header)."},
@@ -242,8 +225,8 @@ func problemSchema() obj {
 // code is one of that status's.
 func problemResponses() obj {
 	out := obj{}
-	for _, status := range problemStatuses() {
-		cs := codesOf(status)
+	for _, status := range problemcodes.Statuses(codes) {
+		cs := problemcodes.Of(codes, status)
 		out[fmt.Sprintf("Problem%d", status)] = obj{
 			"description": http.StatusText(status) + ": " + strings.Join(cs, ", ") + ".",
 			"headers": obj{
