@@ -17,13 +17,12 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 
 	"github.com/ratioflow/ratioflow/flow/flowadmin"
+	"github.com/ratioflow/ratioflow/internal/staticpage"
 	"github.com/ratioflow/ratioflow/visualize"
 )
 
@@ -56,11 +55,11 @@ func New(mermaid string) (*Handler, error) {
 	if mermaid == "" {
 		mermaid = visualize.MermaidCDN
 	}
-	sub, err := fs.Sub(static, "static")
+	files, err := staticpage.Files(static, "static", Prefix)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{files: http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(sub))}
+	h := &Handler{files: files}
 	scriptSrc := "'self'"
 	if u, err := url.Parse(mermaid); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
 		scriptSrc += " " + u.Scheme + "://" + u.Host
@@ -84,21 +83,9 @@ func New(mermaid string) (*Handler, error) {
 // ServeHTTP serves the page under Prefix, and redirects Prefix without
 // its slash.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
-		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+	if !staticpage.Admit(w, r, Prefix, h.csp) {
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, Prefix) {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", h.csp)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	switch r.URL.Path {
 	case Prefix, Prefix + "index.html":

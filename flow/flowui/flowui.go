@@ -14,9 +14,10 @@ package flowui
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/ratioflow/ratioflow/internal/staticpage"
 )
 
 // Prefix is the path the handler serves: the page is Prefix itself.
@@ -35,11 +36,11 @@ type Handler struct {
 // sandbox the development hooks act on; nil serves the page alone, and
 // every path under Prefix+"dev/" answers 404.
 func New(sb Sandbox) (*Handler, error) {
-	sub, err := fs.Sub(static, "static")
+	files, err := staticpage.Files(static, "static", Prefix)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{files: http.StripPrefix(strings.TrimSuffix(Prefix, "/"), http.FileServerFS(sub))}
+	h := &Handler{files: files}
 	if sb != nil {
 		h.dev, err = newDevHooks(sb)
 		if err != nil {
@@ -60,21 +61,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.dev.serve(w, r, rest)
 		return
 	}
-	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
-		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+	if !staticpage.Admit(w, r, Prefix, "default-src 'self'; style-src 'self' 'unsafe-inline'") {
 		return
 	}
-	if !strings.HasPrefix(r.URL.Path, Prefix) {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-cache")
 	h.files.ServeHTTP(w, r)
 }
