@@ -177,7 +177,7 @@ func benchStates(t *testing.T, url string) map[string]int {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	recs, _, err := listRecords(context.Background(), st, store.Query{Limit: store.MaxPageSize}, 0)
+	recs, err := listRecords(context.Background(), st, store.Query{Limit: store.MaxPageSize})
 	if err != nil {
 		t.Fatal(err)
 	}

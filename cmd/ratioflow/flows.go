@@ -203,7 +203,7 @@ func flowsList(ctx context.Context, e *env, args []string) error {
 	if *limit > 0 {
 		recs, more, err = newestRecords(ctx, st, q, *limit)
 	} else {
-		recs, _, err = listRecords(ctx, st, q, 0)
+		recs, err = listRecords(ctx, st, q)
 	}
 	if err != nil {
 		return err
@@ -245,23 +245,17 @@ func newestRecords(ctx context.Context, st store.Store, q store.Query, limit int
 	return recs, more, nil
 }
 
-// listRecords pages through the records q matches and keeps the last
-// limit of them (all when limit is 0). It returns them and how many matched.
-func listRecords(ctx context.Context, st store.Store, q store.Query, limit int) ([]*store.Record, int, error) {
+// listRecords pages through every record q matches.
+func listRecords(ctx context.Context, st store.Store, q store.Query) ([]*store.Record, error) {
 	var recs []*store.Record
-	total := 0
 	for {
 		page, err := st.List(ctx, q)
 		if err != nil {
-			return nil, 0, fmt.Errorf("list flows: %w", err)
+			return nil, fmt.Errorf("list flows: %w", err)
 		}
-		total += len(page.Records)
 		recs = append(recs, page.Records...)
-		if limit > 0 && len(recs) > limit {
-			recs = append(recs[:0:0], recs[len(recs)-limit:]...)
-		}
 		if page.NextPageToken == "" {
-			return recs, total, nil
+			return recs, nil
 		}
 		q.PageToken = page.NextPageToken
 	}
