@@ -47,9 +47,7 @@ type write struct {
 
 // batcher queues the writes of one store.
 type batcher struct {
-	exec func(ctx context.Context, query string, args ...any) (int64, error)
-	send func(ctx context.Context, b *pgx.Batch) pgx.BatchResults
-
+	pool        *pgxpool.Pool
 	maxFlushers int
 
 	mu       sync.Mutex
@@ -131,7 +129,7 @@ func (b *batcher) sendBatch(batch []*write) {
 	for _, w := range batch {
 		pb.Queue(w.query, w.args...)
 	}
-	res := b.send(ctx, &pb)
+	res := b.pool.SendBatch(ctx, &pb)
 	rows := make([]int64, len(batch))
 	var err error
 	for i := range batch {
@@ -211,12 +209,11 @@ const maxFlushers = 4
 
 // newBatcher returns the batcher of a store on pool.
 func newBatcher(pool *pgxpool.Pool) *batcher {
-	return &batcher{
-		exec: func(ctx context.Context, query string, args ...any) (int64, error) {
-			tag, err := pool.Exec(ctx, query, args...)
-			return tag.RowsAffected(), err
-		},
-		send:        pool.SendBatch,
-		maxFlushers: maxFlushers,
-	}
+	return &batcher{pool: pool, maxFlushers: maxFlushers}
+}
+
+// exec runs one statement on its own and returns the rows it affected.
+func (b *batcher) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := b.pool.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
 }
